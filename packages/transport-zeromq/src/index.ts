@@ -1,1 +1,13 @@
-export const placeholder = true;
+// @zrpc/transport-zeromq: the ZeroMQ (zeromq.js v6) implementation of the zrpc transport port.
+
+// For users.
+export { bindRouter, connectDealer, createZeromqTransport, zeromqVersion } from "./transport.js";
+export type { ZeromqTransport } from "./transport.js";
+export { zeromqTransportDefaults } from "./options.js";
+export type { ZeromqTransportOptions } from "./options.js";
+export { TransportError } from "./errors.js";
+export type { TransportErrorCode } from "./errors.js";
+
+// The transport port these implement (re-exported for convenience).
+// TODO(lead): re-export from @zrpc/channel once it is built.
+export type { Peer, Transport, TransportKind, TransportMessage } from "./transport-types.js";

@@ -1,0 +1,29 @@
+// TODO(lead): replace with ZrpcError from @zrpc/wire (same constructor shape: code, message, options).
+
+/** What went wrong in a {@link TransportError}. */
+export type TransportErrorCode = "closed" | "backpressure" | "bind" | "connect";
+
+/**
+ * An error raised by the ZeroMQ transport:
+ * - `"closed"`: `send()` after `close()`;
+ * - `"backpressure"`: `send()` while the transport's own send queue is full (`maxQueuedMessages`);
+ * - `"bind"`: binding or unbinding an endpoint failed (the message names the endpoint);
+ * - `"connect"`: connecting or disconnecting an endpoint failed (the message names the endpoint).
+ *
+ * The underlying zeromq.js error, if any, is the `cause`.
+ */
+export class TransportError extends Error {
+  /** Machine-readable reason, see {@link TransportErrorCode}. */
+  readonly code: TransportErrorCode;
+
+  /**
+   * @param code - machine-readable reason
+   * @param message - human-readable description, naming the endpoint where there is one
+   * @param options - standard `ErrorOptions`; `cause` carries the zeromq.js error
+   */
+  constructor(code: TransportErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TransportError";
+    this.code = code;
+  }
+}

@@ -1,0 +1,50 @@
+// TODO(lead): replace with import type from @zrpc/channel
+// Local copy of the transport port declared in packages/channel/src/transport.ts. It exists only
+// because @zrpc/channel has no build output yet; keep it identical to the original until then.
+
+/**
+ * The other end of a message. For a ROUTER-style transport it is one connected client and carries
+ * the routing envelope (routing id plus any extra hop frames, without the empty delimiter) that a
+ * reply must be sent back with. For a DEALER-style transport there is a single peer.
+ */
+export interface Peer {
+  /**
+   * A string that identifies the peer for as long as it is connected; equal keys mean the same
+   * peer. The channel layer keys server-side channels by `peer.key` plus the message id.
+   */
+  readonly key: string;
+  /** Routing frames to send a reply back with (empty for DEALER, PUSH, PUB, ...). */
+  readonly envelope: readonly Uint8Array[];
+}
+
+/** One received message: who sent it and the payload (the last frame of the ZeroMQ message). */
+export interface TransportMessage {
+  readonly peer: Peer;
+  readonly payload: Uint8Array;
+}
+
+/** The socket pattern a transport speaks, named after the ZeroMQ socket types zerorpc uses. */
+export type TransportKind = "router" | "dealer" | "push" | "pull" | "pub" | "sub";
+
+/**
+ * A message transport. Incoming messages are read by iterating it (exactly one consumer);
+ * iteration ends when the transport closes.
+ */
+export interface Transport extends AsyncIterable<TransportMessage> {
+  /** The socket pattern; the channel layer checks it matches its role. */
+  readonly kind: TransportKind;
+  /**
+   * Queue one payload for sending and return at once. `peer` is required for ROUTER transports
+   * (the peer a message came from) and ignored otherwise. Messages to one peer go out in the
+   * order they were queued. Throws a `ZrpcError` with code `"closed"` after `close()`, and with
+   * code `"backpressure"` when the transport's bounded send queue is full.
+   */
+  send(peer: Peer | undefined, payload: Uint8Array): void;
+  /**
+   * Stop reading and sending, release the socket. Messages still queued are flushed for up to the
+   * transport's linger time. Idempotent. Resolves when the transport is fully closed.
+   */
+  close(): Promise<void>;
+  /** Resolves (never rejects) once the transport is closed: with the error that closed it, if any. */
+  readonly closed: Promise<Error | undefined>;
+}

@@ -1,0 +1,502 @@
+import { Buffer } from "node:buffer";
+import { version } from "zeromq";
+import type { Readable, Socket, Writable } from "zeromq";
+import { TransportError } from "./errors.js";
+import { Fifo } from "./fifo.js";
+import {
+  joinDealerFrames,
+  joinRouterFrames,
+  joinSingleFrame,
+  splitDealerFrames,
+  splitRouterFrames,
+} from "./frames.js";
+import { resolveOptions } from "./options.js";
+import type { ResolvedOptions, ZeromqTransportOptions } from "./options.js";
+import { createSocket } from "./socket.js";
+import type { Peer, Transport, TransportKind, TransportMessage } from "./transport-types.js";
+
+/** Version of the libzmq that zeromq.js was built with (for example `"4.3.5"`), for diagnostics. */
+export const zeromqVersion: string = version;
+
+/**
+ * A {@link Transport} over one zeromq.js socket, plus endpoint management.
+ *
+ * Bind and unbind are serialised with the transport's own read and send loops (zeromq.js forbids
+ * any other call on a socket while a bind is running), so they may be called at any time.
+ */
+export interface ZeromqTransport extends Transport {
+  /**
+   * Endpoints currently bound, as resolved by libzmq: `tcp://127.0.0.1:*` shows up with the port
+   * the system picked, `ipc://*` with the generated path. In bind order.
+   */
+  readonly endpoints: readonly string[];
+  /**
+   * Binds one more endpoint and resolves with it as resolved by libzmq (see {@link endpoints}).
+   * Rejects with a `TransportError` of code `"bind"` naming the endpoint (for example when the
+   * address is in use), or `"closed"` after `close()`.
+   */
+  bind(endpoint: string): Promise<string>;
+  /**
+   * Unbinds an endpoint, given as passed to `bind` or as resolved. Rejects with a `TransportError`
+   * of code `"bind"` when it is not bound.
+   */
+  unbind(endpoint: string): Promise<void>;
+  /**
+   * Connects to an endpoint. Returns at once; ZeroMQ connects and reconnects in the background.
+   * Throws a `TransportError` of code `"connect"` for an invalid endpoint or while a `bind`/`unbind`
+   * is still running (await it first), `"closed"` after `close()`.
+   */
+  connect(endpoint: string): void;
+  /** Disconnects from an endpoint passed to `connect`. Throws like {@link connect}. */
+  disconnect(endpoint: string): void;
+}
+
+/** Once the consumer lags this many messages behind, the read loop stops pulling from libzmq. */
+const RECEIVE_BACKLOG = 1024;
+/** ...and resumes once the consumer is back down to this many. */
+const RECEIVE_RESUME = RECEIVE_BACKLOG / 2;
+/** Bound of the ROUTER peer cache (least recently seen peers are forgotten first). */
+const MAX_CACHED_PEERS = 100_000;
+
+/** The one peer of a dealer, pull or sub transport. */
+const SINGLE_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([] as Uint8Array[]) });
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+type Waiter = (result: IteratorResult<TransportMessage, undefined>) => void;
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+function describe(error: unknown): string {
+  const err = toError(error);
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+}
+
+function hex(frame: Uint8Array): string {
+  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("hex");
+}
+
+/** Peer key of a ROUTER envelope: the hex of each frame, joined with "." (unambiguous). */
+function envelopeKey(envelope: readonly Uint8Array[]): string {
+  if (envelope.length === 1) return hex(envelope[0] as Uint8Array);
+  return envelope.map(hex).join(".");
+}
+
+/** True when zeromq reported `lastEndpoint` for this kind of endpoint. */
+function reportsLastEndpoint(endpoint: string): boolean {
+  return endpoint.startsWith("tcp://") || endpoint.startsWith("ipc://");
+}
+
+class ZeromqSocketTransport implements ZeromqTransport {
+  readonly kind: TransportKind;
+  readonly closed: Promise<Error | undefined>;
+
+  readonly #socket: Socket;
+  readonly #writer: Writable | undefined;
+  readonly #linger: number;
+  readonly #maxQueued: number;
+  readonly #onError: ((error: Error) => void) | undefined;
+  #resolveClosed: (error: Error | undefined) => void = () => undefined;
+
+  /** Set by close() or a fatal error: send() throws, iteration ends, loops wind down. */
+  #closing = false;
+  #closeDone: Promise<void> | undefined;
+  /** Pending while a bind or unbind runs: nothing else may touch the socket meanwhile. */
+  #gate: Promise<void> | undefined;
+  readonly #bound: { requested: string; resolved: string }[] = [];
+
+  // Receiving: one read loop -> inbox -> the single iterator.
+  readonly #readLoop: Promise<void>;
+  readonly #inbox = new Fifo<TransportMessage>();
+  readonly #waiters = new Fifo<Waiter>();
+  #resumeReading: (() => void) | undefined;
+  #iterating = false;
+  #iterationOver = false;
+  readonly #peers = new Map<string, Peer>();
+
+  // Sending: send() -> outbox -> one send loop ("pump") -> socket.
+  readonly #outbox = new Fifo<Uint8Array[]>();
+  #pumping = false;
+  #pumpDone: Promise<void> = Promise.resolve();
+
+  constructor(kind: TransportKind, options: ResolvedOptions) {
+    const { socket, reader, writer } = createSocket(kind, options);
+    this.kind = kind;
+    this.#socket = socket;
+    this.#writer = writer;
+    this.#linger = options.linger;
+    this.#maxQueued = options.maxQueuedMessages;
+    this.#onError = options.onError;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    this.#readLoop = reader === undefined ? Promise.resolve() : this.#read(reader);
+  }
+
+  get endpoints(): readonly string[] {
+    return this.#bound.map((entry) => entry.resolved);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  async #read(reader: Readable): Promise<void> {
+    while (!this.#closing) {
+      if (this.#inbox.length >= RECEIVE_BACKLOG) {
+        // The consumer is behind: stop pulling so libzmq's receive HWM and TCP push back.
+        await new Promise<void>((resolve) => {
+          this.#resumeReading = resolve;
+        });
+        continue;
+      }
+      if (this.#gate !== undefined) {
+        await this.#gate;
+        continue;
+      }
+      let frames: Uint8Array[];
+      try {
+        frames = await reader.receive();
+      } catch (error) {
+        // A pending receive rejects with EAGAIN when the socket is closed under it.
+        if (!this.#closing && !this.#socket.closed) {
+          void this.#shutdown(new Error(`zeromq ${this.kind} socket failed to receive: ${describe(error)}`, { cause: error }));
+        }
+        return;
+      }
+      if (this.#closing) return;
+      const message = this.#decode(frames);
+      if (message !== undefined) this.#deliver(message);
+    }
+  }
+
+  #decode(frames: readonly Uint8Array[]): TransportMessage | undefined {
+    if (this.kind === "router") {
+      const split = splitRouterFrames(frames);
+      return split === undefined ? undefined : { peer: this.#peerFor(split.envelope), payload: split.payload };
+    }
+    const payload = splitDealerFrames(frames);
+    return payload === undefined ? undefined : { peer: SINGLE_PEER, payload };
+  }
+
+  /** The cached Peer of a ROUTER envelope, so one client always yields the same object. */
+  #peerFor(envelope: Uint8Array[]): Peer {
+    const key = envelopeKey(envelope);
+    const peers = this.#peers;
+    let peer = peers.get(key);
+    if (peer !== undefined) {
+      // Refresh its position: Map iteration order is insertion order, so the first key is the
+      // least recently seen peer.
+      peers.delete(key);
+      peers.set(key, peer);
+      return peer;
+    }
+    if (peers.size >= MAX_CACHED_PEERS) {
+      const oldest = peers.keys().next();
+      if (oldest.done !== true) peers.delete(oldest.value);
+    }
+    peer = Object.freeze({ key, envelope: Object.freeze(envelope) });
+    peers.set(key, peer);
+    return peer;
+  }
+
+  #deliver(message: TransportMessage): void {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter({ done: false, value: message });
+    else this.#inbox.push(message);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<TransportMessage, undefined> {
+    if (this.#iterating) {
+      throw new Error(`zeromq ${this.kind} transport: only one consumer may iterate a transport`);
+    }
+    this.#iterating = true;
+    return {
+      next: () => this.#next(),
+      return: () => {
+        // The consumer stopped: it is the only one, so pending reads end too. Reading from the
+        // socket pauses once the backlog is full; call close() to release the socket.
+        this.#endIteration();
+        return Promise.resolve(DONE);
+      },
+    };
+  }
+
+  #next(): Promise<IteratorResult<TransportMessage, undefined>> {
+    if (this.#iterationOver) return Promise.resolve(DONE);
+    const message = this.#inbox.shift();
+    if (message !== undefined) {
+      if (this.#resumeReading !== undefined && this.#inbox.length <= RECEIVE_RESUME) {
+        const resume = this.#resumeReading;
+        this.#resumeReading = undefined;
+        resume();
+      }
+      return Promise.resolve({ done: false, value: message });
+    }
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+    });
+  }
+
+  #endIteration(): void {
+    this.#iterationOver = true;
+    this.#inbox.clear();
+    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
+      waiter(DONE);
+    }
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  send(peer: Peer | undefined, payload: Uint8Array): void {
+    if (this.#closing) {
+      throw new TransportError("closed", `zeromq ${this.kind} transport is closed`);
+    }
+    if (this.#writer === undefined) {
+      throw new TypeError(`a ${this.kind} transport cannot send`);
+    }
+    if (this.#outbox.length >= this.#maxQueued) {
+      throw new TransportError(
+        "backpressure",
+        `zeromq ${this.kind} transport: send queue full (${this.#maxQueued} messages waiting for the socket)`,
+      );
+    }
+    let frames: Uint8Array[];
+    switch (this.kind) {
+      case "router":
+        if (peer === undefined) throw new TypeError("a router transport needs the peer to send to");
+        frames = joinRouterFrames(peer.envelope, payload);
+        break;
+      case "dealer":
+        frames = joinDealerFrames(payload);
+        break;
+      case "push":
+      case "pub":
+      case "pull":
+      case "sub":
+        frames = joinSingleFrame(payload);
+        break;
+    }
+    this.#outbox.push(frames);
+    if (!this.#pumping) {
+      this.#pumping = true;
+      this.#pumpDone = this.#pump(this.#writer);
+    }
+  }
+
+  /**
+   * The only sender: zeromq.js allows one pending send per socket. A message stays at the head of
+   * the outbox (and counts against maxQueuedMessages) until libzmq has taken it.
+   */
+  async #pump(writer: Writable): Promise<void> {
+    try {
+      for (let frames = this.#outbox.peek(); frames !== undefined; frames = this.#outbox.peek()) {
+        if (this.#gate !== undefined) {
+          await this.#gate;
+          continue;
+        }
+        if (this.#socket.closed) return;
+        try {
+          await writer.send(frames);
+        } catch (error) {
+          // A pending send rejects with EAGAIN when the socket is closed under it.
+          if (this.#socket.closed) return;
+          // One message libzmq refused must not stop the others.
+          this.#report(new Error(`zeromq ${this.kind} socket dropped a message it could not send: ${describe(error)}`, { cause: error }));
+        }
+        this.#outbox.shift();
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #report(error: Error): void {
+    try {
+      this.#onError?.(error);
+    } catch {
+      // A throwing error listener must not break the send loop.
+    }
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  /** Runs a bind or unbind with nothing else touching the socket (zeromq.js would throw EBUSY). */
+  async #exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    while (this.#gate !== undefined) await this.#gate;
+    this.#throwIfClosing();
+    let open: () => void = () => undefined;
+    this.#gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    try {
+      return await operation();
+    } finally {
+      this.#gate = undefined;
+      open();
+    }
+  }
+
+  #throwIfClosing(): void {
+    if (this.#closing) throw new TransportError("closed", `zeromq ${this.kind} transport is closed`);
+  }
+
+  bind(endpoint: string): Promise<string> {
+    return this.#exclusive(async () => {
+      try {
+        await this.#socket.bind(endpoint);
+      } catch (error) {
+        throw new TransportError("bind", `cannot bind ${this.kind} socket to ${endpoint}: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      // close() during a bind is deferred by zeromq.js until the bind completes.
+      if (this.#socket.closed) this.#throwIfClosing();
+      const last = reportsLastEndpoint(endpoint) ? this.#socket.lastEndpoint : null;
+      const resolved = last ?? endpoint;
+      this.#bound.push({ requested: endpoint, resolved });
+      return resolved;
+    });
+  }
+
+  unbind(endpoint: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const index = this.#bound.findIndex((entry) => entry.resolved === endpoint || entry.requested === endpoint);
+      const target = index >= 0 ? (this.#bound[index] as { resolved: string }).resolved : endpoint;
+      try {
+        await this.#socket.unbind(target);
+      } catch (error) {
+        throw new TransportError("bind", `cannot unbind ${this.kind} socket from ${target}: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      if (index >= 0) this.#bound.splice(index, 1);
+    });
+  }
+
+  connect(endpoint: string): void {
+    this.#endpointCall("connect", endpoint);
+  }
+
+  disconnect(endpoint: string): void {
+    this.#endpointCall("disconnect", endpoint);
+  }
+
+  #endpointCall(action: "connect" | "disconnect", endpoint: string): void {
+    this.#throwIfClosing();
+    const preposition = action === "connect" ? "to" : "from";
+    if (this.#gate !== undefined) {
+      throw new TransportError(
+        "connect",
+        `cannot ${action} ${this.kind} socket ${preposition} ${endpoint} while a bind or unbind is in progress; await it first`,
+      );
+    }
+    try {
+      if (action === "connect") this.#socket.connect(endpoint);
+      else this.#socket.disconnect(endpoint);
+    } catch (error) {
+      throw new TransportError("connect", `cannot ${action} ${this.kind} socket ${preposition} ${endpoint}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  close(): Promise<void> {
+    return this.#shutdown(undefined);
+  }
+
+  #shutdown(error: Error | undefined): Promise<void> {
+    if (this.#closeDone !== undefined) return this.#closeDone;
+    this.#closing = true;
+    this.#endIteration();
+    if (this.#resumeReading !== undefined) {
+      const resume = this.#resumeReading;
+      this.#resumeReading = undefined;
+      resume();
+    }
+    this.#closeDone = this.#finishClose(error);
+    return this.#closeDone;
+  }
+
+  async #finishClose(error: Error | undefined): Promise<void> {
+    try {
+      if (error === undefined) await this.#flush();
+    } finally {
+      // ZMQ_LINGER (set at creation) bounds what libzmq still holds; pending receive/send calls
+      // reject now, which ends both loops.
+      this.#socket.close();
+      await Promise.allSettled([this.#readLoop, this.#pumpDone]);
+      this.#outbox.clear();
+      this.#peers.clear();
+      this.#resolveClosed(error);
+    }
+  }
+
+  /** Waits for the outbox to drain into libzmq, for at most `linger` ms (forever if negative). */
+  async #flush(): Promise<void> {
+    if (!this.#pumping || this.#linger === 0) return;
+    if (this.#linger < 0) {
+      await this.#pumpDone;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#linger);
+    });
+    try {
+      await Promise.race([this.#pumpDone, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Creates a transport of the given kind on a new zeromq.js socket with the options set, binds
+ * every `bind` endpoint (in order) and connects every `connect` endpoint. Resolves once all binds
+ * completed. If a bind fails the socket is closed and the promise rejects with a `TransportError`
+ * of code `"bind"` whose message names the endpoint; an invalid connect endpoint rejects with
+ * code `"connect"`. Invalid options throw a `TypeError` or `RangeError`.
+ *
+ * The transport holds the Node.js event loop open (like a listening server) until it is closed.
+ */
+export async function createZeromqTransport(
+  kind: TransportKind,
+  options: ZeromqTransportOptions = {},
+): Promise<ZeromqTransport> {
+  const resolved = resolveOptions(kind, options);
+  const transport = new ZeromqSocketTransport(kind, resolved);
+  try {
+    for (const endpoint of resolved.bind) await transport.bind(endpoint);
+    for (const endpoint of resolved.connect) transport.connect(endpoint);
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+  return transport;
+}
+
+/**
+ * A ROUTER transport (the server side of request/reply) bound to `endpoint`(s).
+ * Shorthand for `createZeromqTransport("router", { ...options, bind: endpoint })`.
+ */
+export function bindRouter(
+  endpoint: string | readonly string[],
+  options: Omit<ZeromqTransportOptions, "bind"> = {},
+): Promise<ZeromqTransport> {
+  return createZeromqTransport("router", { ...options, bind: endpoint });
+}
+
+/**
+ * A DEALER transport (the client side of request/reply) connected to `endpoint`(s).
+ * Shorthand for `createZeromqTransport("dealer", { ...options, connect: endpoint })`.
+ */
+export function connectDealer(
+  endpoint: string | readonly string[],
+  options: Omit<ZeromqTransportOptions, "connect"> = {},
+): Promise<ZeromqTransport> {
+  return createZeromqTransport("dealer", { ...options, connect: endpoint });
+}
