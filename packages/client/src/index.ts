@@ -1,1 +1,53 @@
-export const placeholder = true;
+// @zrpc/client: the calling side of zerorpc. Calls, streams, typed proxies, timeouts,
+// middleware and the one-way patterns (push/pull, pub/sub).
+
+// For users.
+export { connect } from "./connect.js";
+export type { ConnectOptions } from "./connect.js";
+export { createClient } from "./client.js";
+export type { Client } from "./client.js";
+export type { CallResult } from "./call.js";
+export { DEFAULT_TIMEOUT_MS } from "./options.js";
+export type { CallOptions, ClientOptions } from "./options.js";
+export { CanceledError, RemoteError, TimeoutExpired, isRetryable } from "./errors.js";
+export { LostRemote } from "@zrpc/channel";
+export { ProtocolError, ZrpcError } from "@zrpc/wire";
+export type { ZrpcErrorCode } from "@zrpc/wire";
+// Values plain JS cannot carry faithfully (float64 2.0, ext types), so that one package is enough.
+export { Ext, Float64, f64 } from "@zrpc/wire";
+export type { ClientProxy, ProxyMethod, StreamItem, UntypedProxy } from "./typed.js";
+export {
+  bindPublisher,
+  bindPuller,
+  bindPusher,
+  bindSubscriber,
+  connectPublisher,
+  connectPuller,
+  connectPusher,
+  connectSubscriber,
+  createPublisher,
+  createPuller,
+  createPusher,
+  createSubscriber,
+} from "./one-way.js";
+export type {
+  OneWayEndpointOptions,
+  OneWayHandlers,
+  OneWayListener,
+  OneWayReceiver,
+  OneWayReceiverEndpointOptions,
+  OneWayReceiverOptions,
+  OneWaySender,
+  OneWaySenderEndpointOptions,
+  OneWaySenderOptions,
+  Publisher,
+  Puller,
+  Pusher,
+  Subscriber,
+} from "./one-way.js";
+
+// Symbols below are for middleware, pool and transport authors, and for typing helpers.
+export type { ClientMiddleware, ClientRequest } from "./middleware.js";
+export type { Event } from "@zrpc/wire";
+export type { Clock, Transport } from "@zrpc/channel";
+export type { CallValue, MethodArgs, MethodName, StreamValue, TypedCallRest, UnknownMethodName } from "./typed.js";

@@ -1,0 +1,218 @@
+import { createMultiplexer } from "@zrpc/channel";
+import type { Channel, Clock, Multiplexer } from "@zrpc/channel";
+import { ZrpcError } from "@zrpc/wire";
+import { CallCore, CallResultImpl } from "./call.js";
+import type { CallHost, CallResult } from "./call.js";
+import { captureCallSite } from "./errors.js";
+import { outgoingHeader } from "./middleware.js";
+import type { ClientMiddleware, ClientRequest } from "./middleware.js";
+import { DEFAULT_TIMEOUT_MS } from "./options.js";
+import type { CallOptions, ClientOptions } from "./options.js";
+import type { CallValue, ClientProxy, MethodArgs, MethodName, StreamValue, TypedCallRest, UnknownMethodName } from "./typed.js";
+
+/**
+ * A zerorpc client: calls methods of one server over one DEALER-style transport. Many calls run
+ * at once on it, each in its own channel (PROTOCOL.md section 5).
+ *
+ * Give it a service type (`createClient<MyService>(...)`, `connect<MyService>(...)`) to check
+ * method names, arguments and results at compile time; see {@link ClientProxy}.
+ */
+export interface Client<TService = unknown> extends AsyncDisposable {
+  /**
+   * Calls a method of `TService` and resolves with its result (typed overload; see the untyped
+   * one for the behaviour).
+   */
+  call<TName extends MethodName<TService>>(
+    method: TName,
+    ...rest: TypedCallRest<MethodArgs<TService, TName>>
+  ): Promise<CallValue<TService, TName>>;
+  /**
+   * Calls `method(...args)` and resolves with the value of the `OK` reply.
+   *
+   * - `ERR` rejects with a `RemoteError` (or what an `onRemoteError` middleware returns);
+   * - a streamed reply (`STREAM`... `STREAM_DONE`) resolves with the array of all items;
+   * - no first reply within the timeout rejects with `TimeoutExpired`, an aborted signal with
+   *   `CanceledError`, a server that stopped heartbeating with `LostRemote`, a malformed or
+   *   unknown reply with `ProtocolError`, a closed client with a `ZrpcError` of code `"closed"`.
+   *
+   * With a service type, known method names must use the typed overload; an explicit type
+   * argument (`call<number>("x")`) selects this one.
+   */
+  call<T = unknown, TName extends string = string>(
+    method: TName & UnknownMethodName<TService, TName>,
+    args?: readonly unknown[],
+    options?: CallOptions,
+  ): Promise<T>;
+
+  /** Streams a method of `TService` (typed overload; see the untyped one). */
+  stream<TName extends MethodName<TService>>(
+    method: TName,
+    ...rest: TypedCallRest<MethodArgs<TService, TName>>
+  ): AsyncIterable<StreamValue<TService, TName>>;
+  /**
+   * Calls a streaming method and yields each `STREAM` item; `STREAM_DONE` ends the iteration and
+   * `ERR` makes it throw a `RemoteError`. An `OK` reply yields its single value once.
+   *
+   * The request is sent on the first `next()` (the first turn of `for await`), and each iteration
+   * of the returned iterable is a new call. Credit (`_zpc_more`) is granted as items are taken, so
+   * a slow consumer slows the server down. Leaving `for await` early (`break`, `return`, `throw`)
+   * closes the call: no more credit and no more heartbeats go out, and the server gives up on it
+   * when it notices the missing heartbeats. The timeout bounds only the first reply.
+   */
+  stream<T = unknown, TName extends string = string>(
+    method: TName & UnknownMethodName<TService, TName>,
+    args?: readonly unknown[],
+    options?: CallOptions,
+  ): AsyncIterable<T>;
+
+  /**
+   * Sends `method(...args)` now and returns a {@link CallResult}: await it for the value (an array
+   * of items if the server streams), or iterate it for the items (the `OK` value once). What the
+   * proxy calls.
+   */
+  invoke(method: string, args?: readonly unknown[], options?: CallOptions): CallResult;
+
+  /**
+   * The remote methods as functions: `await client.proxy.hello("x")` is
+   * `await client.invoke("hello", ["x"])`. Safe to `await` itself (it has no `then`).
+   */
+  readonly proxy: ClientProxy<TService>;
+
+  /**
+   * Closes the client: every pending call rejects with a `ZrpcError` of code `"closed"`, and the
+   * transport is closed. Idempotent; resolves once the transport is closed.
+   */
+  close(): Promise<void>;
+  /** Resolves (never rejects) once the client's transport is closed, with the error that closed it, if any. */
+  readonly closed: Promise<Error | undefined>;
+  /** True once `close()` was called or the transport ended. */
+  readonly isClosed: boolean;
+  /** Same as {@link Client.close}, for `await using client = ...`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Timers for call timeouts: not unref'ed, so a pending call keeps the process alive until it times out. */
+const timeoutClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+};
+
+function defaultTimeout(value: number | null | undefined): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_MS;
+  if (value === null) return 0;
+  if (typeof value !== "number" || Number.isNaN(value)) throw new RangeError(`timeoutMs must be a number, got ${String(value)}`);
+  return value > 0 ? value : 0;
+}
+
+class ClientImpl implements CallHost, AsyncDisposable {
+  readonly middleware: readonly ClientMiddleware[];
+  readonly defaultTimeoutMs: number;
+  readonly timerClock: Clock;
+  readonly proxy: unknown;
+  readonly #multiplexer: Multiplexer;
+  #closing = false;
+  #ended = false;
+
+  constructor(options: ClientOptions) {
+    const { transport } = options;
+    if (transport === undefined || transport === null) throw new TypeError("createClient needs a transport");
+    if (transport.kind !== "dealer") {
+      throw new TypeError(`a client needs a dealer transport, got a ${transport.kind} transport`);
+    }
+    this.middleware = Object.freeze([...(options.middleware ?? [])]);
+    this.defaultTimeoutMs = defaultTimeout(options.timeoutMs);
+    this.timerClock = options.clock ?? timeoutClock;
+    this.#multiplexer = createMultiplexer(transport, {
+      role: "client",
+      ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+      ...(options.passiveHeartbeat !== undefined && { passiveHeartbeat: options.passiveHeartbeat }),
+      ...(options.receiveBuffer !== undefined && { receiveBuffer: options.receiveBuffer }),
+      ...(options.clock !== undefined && { clock: options.clock }),
+      ...(options.decode !== undefined && { decode: options.decode }),
+      ...(options.encode !== undefined && { encode: options.encode }),
+      ...(options.onProtocolError !== undefined && { onProtocolError: options.onProtocolError }),
+      ...(options.onDrop !== undefined && { onDrop: options.onDrop }),
+    });
+    void this.#multiplexer.closed.then(() => {
+      this.#ended = true;
+    });
+    this.proxy = createProxy(this);
+  }
+
+  get closed(): Promise<Error | undefined> {
+    return this.#multiplexer.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.#closing || this.#ended;
+  }
+
+  open(request: ClientRequest): Channel {
+    if (this.isClosed) throw new ZrpcError("closed", `cannot call ${request.method}: the client is closed`);
+    const header = outgoingHeader(request);
+    const receiveBuffer = request.options.receiveBuffer;
+    return this.#multiplexer.open(request.method, request.args, {
+      ...(header !== undefined && { header }),
+      ...(receiveBuffer !== undefined && { receiveBuffer }),
+    });
+  }
+
+  call(method: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<unknown> {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only its identity is used, to cut the stack there
+    const core = new CallCore(this, method, args, options, captureCallSite(ClientImpl.prototype.call));
+    // A promise of its own: ignoring a failed call() is an unhandled rejection, as with any promise.
+    return core.awaitResult().then((value) => value);
+  }
+
+  stream(method: string, args: readonly unknown[] = [], options: CallOptions = {}): AsyncIterable<unknown> {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only its identity is used, to cut the stack there
+    const site = captureCallSite(ClientImpl.prototype.stream);
+    return {
+      [Symbol.asyncIterator]: () => new CallCore(this, method, args, options, site).iterate(),
+    };
+  }
+
+  invoke(method: string, args: readonly unknown[] = [], options: CallOptions = {}): CallResult {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only its identity is used, to cut the stack there
+    return this.invokeFrom(method, args, options, captureCallSite(ClientImpl.prototype.invoke));
+  }
+
+  invokeFrom(method: string, args: readonly unknown[], options: CallOptions, site: ReturnType<typeof captureCallSite>): CallResult {
+    const core = new CallCore(this, method, args, options, site);
+    core.start();
+    return new CallResultImpl(core);
+  }
+
+  close(): Promise<void> {
+    this.#closing = true;
+    return this.#multiplexer.close(new ZrpcError("closed", "the client was closed"));
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function createProxy(client: ClientImpl): unknown {
+  const target = Object.create(null) as object;
+  return new Proxy(target, {
+    get(_target, name) {
+      // Not thenable (so `await client.proxy` is safe), and no symbol-keyed protocol either.
+      if (typeof name !== "string" || name === "then") return undefined;
+      const method = (...args: unknown[]): CallResult => client.invokeFrom(name, args, {}, captureCallSite(method));
+      return method;
+    },
+  });
+}
+
+/**
+ * Creates a client over `options.transport` (the test seam; `connect()` builds a ZeroMQ DEALER
+ * for you). The client owns the transport and closes it in `close()`.
+ *
+ * Defaults (zerorpc-python's): heartbeat 5 s, active; first-reply timeout 30 s; receive buffer
+ * 100. Throws a `TypeError` when the transport is not a dealer.
+ */
+export function createClient<TService = unknown>(options: ClientOptions): Client<TService> {
+  return new ClientImpl(options) as unknown as Client<TService>;
+}

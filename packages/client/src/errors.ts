@@ -1,0 +1,161 @@
+// Errors of the calling side. Identity is decided by brand (see wire's defineErrorBrand), so
+// `instanceof` holds across the ESM and the CJS build loaded in one process.
+import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
+
+/**
+ * The server answered `ERR [name, message, traceback]` (code `"remote"`): the remote method raised.
+ * zerorpc-python's `RemoteError` (PROTOCOL.md section 6.2).
+ *
+ * `message` is `"[ValueError] bad input"`: the remote exception name first, so the most
+ * important part is always visible. The unprefixed text is in {@link RemoteError.rawMessage} and
+ * the Python traceback, verbatim, in {@link RemoteError.remoteTraceback}. The `stack` ends with
+ * the local call site ("for call at ...").
+ *
+ * Not retryable: the server ran the method and it failed.
+ */
+export class RemoteError extends ZrpcError {
+  /** The remote exception's class name, e.g. `"ValueError"`, `"NameError"` for an unknown method. */
+  readonly remoteName: string;
+  /** The remote exception's message, without the `[name]` prefix. */
+  readonly rawMessage: string;
+  /** The remote traceback text (Python's formatted traceback), when the server sent one (nil is allowed on the wire). */
+  readonly remoteTraceback?: string;
+
+  /**
+   * @param remoteName - the remote exception class name
+   * @param rawMessage - the remote exception message
+   * @param remoteTraceback - the remote traceback, or `null`/`undefined` when there is none
+   * @param options - standard `ErrorOptions`
+   */
+  constructor(remoteName: string, rawMessage: string, remoteTraceback?: string | null, options?: ErrorOptions) {
+    super("remote", `[${remoteName}] ${rawMessage}`, options);
+    this.remoteName = remoteName;
+    this.rawMessage = rawMessage;
+    if (typeof remoteTraceback === "string") this.remoteTraceback = remoteTraceback;
+  }
+
+  /** Always false: the remote method ran and raised; calling it again is the caller's decision. */
+  get isRetryable(): boolean {
+    return false;
+  }
+
+  /** True for a `RemoteError` from any loaded copy of `@zrpc/client`. */
+  static isInstance(value: unknown): value is RemoteError {
+    return isRemoteError(value);
+  }
+}
+const isRemoteError = defineErrorBrand(RemoteError, "zrpc.RemoteError");
+
+/**
+ * No first reply arrived within the call's timeout (code `"timeout"`), zerorpc-python's
+ * `TimeoutExpired` (PROTOCOL.md section 9). The message is Python's:
+ * `timeout after 30s, when calling remote method sleep`.
+ *
+ * The client closed the call locally and sent nothing: the server may still be running it.
+ * Not retryable for that reason.
+ */
+export class TimeoutExpired extends ZrpcError {
+  /** The timeout that expired, in milliseconds. */
+  readonly timeoutMs: number;
+  /** The remote method that was called. */
+  readonly method: string;
+
+  /**
+   * @param method - the remote method name
+   * @param timeoutMs - the timeout that expired, in ms
+   * @param options - standard `ErrorOptions`
+   */
+  constructor(method: string, timeoutMs: number, options?: ErrorOptions) {
+    super("timeout", `timeout after ${timeoutMs / 1000}s, when calling remote method ${method}`, options);
+    this.timeoutMs = timeoutMs;
+    this.method = method;
+  }
+
+  /** Always false: the server may still be executing the call. */
+  get isRetryable(): boolean {
+    return false;
+  }
+
+  /** True for a `TimeoutExpired` from any loaded copy of `@zrpc/client`. */
+  static isInstance(value: unknown): value is TimeoutExpired {
+    return isTimeoutExpired(value);
+  }
+}
+const isTimeoutExpired = defineErrorBrand(TimeoutExpired, "zrpc.TimeoutExpired");
+
+/**
+ * The caller aborted the call through `CallOptions.signal` (code `"canceled"`). The abort reason
+ * is the `cause`. The call was closed locally; nothing was sent to the server (it notices through
+ * missing heartbeats).
+ */
+export class CanceledError extends ZrpcError {
+  /** The remote method that was called. */
+  readonly method: string;
+
+  /**
+   * @param method - the remote method name
+   * @param options - standard `ErrorOptions`; `cause` is the signal's abort reason
+   */
+  constructor(method: string, options?: ErrorOptions) {
+    super("canceled", `call to remote method ${method} was canceled`, options);
+    this.method = method;
+  }
+
+  /** Always false: the caller asked for the call to stop. */
+  get isRetryable(): boolean {
+    return false;
+  }
+
+  /** True for a `CanceledError` from any loaded copy of `@zrpc/client`. */
+  static isInstance(value: unknown): value is CanceledError {
+    return isCanceledError(value);
+  }
+}
+const isCanceledError = defineErrorBrand(CanceledError, "zrpc.CanceledError");
+
+/**
+ * Retry hint for pools and retry loops: true when repeating the call cannot run the remote method
+ * twice as far as this client can tell. Reads an `isRetryable` property when the error has one
+ * (every client error class does; a `LostRemote` rejected by a call gets one from the client:
+ * true when no reply had arrived before the loss, false once one had); otherwise true only for
+ * code `"lost-remote"`. Everything else (`remote`, `timeout`, `canceled`, `protocol`, plain
+ * errors) is false.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const hint = (error as { isRetryable?: unknown }).isRetryable;
+  if (typeof hint === "boolean") return hint;
+  return error instanceof ZrpcError && error.code === "lost-remote";
+}
+
+/**
+ * A captured call site: the stack of the user code that started a call, to append to the stack of
+ * an error that is created later, in an event callback.
+ * @internal
+ */
+export interface CallSite {
+  stack?: string;
+}
+
+/**
+ * Captures the caller's stack, skipping `above` and every frame above it.
+ * @internal
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function captureCallSite(above: Function): CallSite {
+  const site: CallSite = {};
+  Error.captureStackTrace(site, above);
+  return site;
+}
+
+/**
+ * Appends the call site to `error.stack` ("for call at ..."), as grpc-node does for status errors.
+ * @internal
+ */
+export function appendCallSite(error: Error, site: CallSite | undefined): void {
+  const stack = site?.stack;
+  if (stack === undefined) return;
+  const newline = stack.indexOf("\n");
+  if (newline < 0) return;
+  error.stack = `${error.stack ?? `${error.name}: ${error.message}`}\nfor call at\n${stack.slice(newline + 1)}`;
+}

@@ -1,0 +1,75 @@
+import type { Clock, DropReason, Peer, Transport } from "@zrpc/channel";
+import type { DecodeOptions, EncodeOptions, Event, ProtocolError } from "@zrpc/wire";
+import type { ClientMiddleware } from "./middleware.js";
+
+/** Default time to wait for a call's first reply: 30 s, zerorpc-python's `Client(timeout=30)`. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Options of one call (`call`, `stream`, `invoke`). */
+export interface CallOptions {
+  /**
+   * Milliseconds to wait for the **first** reply (`OK`, `ERR`, the first `STREAM` or
+   * `STREAM_DONE`); later stream items have no timeout, only the heartbeat ends a stalled stream
+   * (PROTOCOL.md section 9). Overrides the client's `timeoutMs`; `<= 0` disables the timeout for
+   * this call. On expiry the call rejects with `TimeoutExpired` and is closed locally (nothing is
+   * sent; the server learns through missing heartbeats).
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Abort to cancel: the call rejects (or the stream iteration throws) with a `CanceledError`
+   * (code `"canceled"`, the abort reason as `cause`) and the call is closed locally. Nothing is
+   * sent on the wire. An already aborted signal rejects without sending the request.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Extra header keys for the request event (task context, e.g. tracing ids). Merged before the
+   * middlewares' `beforeRequest`. `message_id`, `v` and `response_to` are reserved and ignored.
+   */
+  readonly header?: Readonly<Record<string, unknown>>;
+  /**
+   * Receive buffer `B` of this call (zerorpc-python's `slots=`): how many stream items the server
+   * may have in flight; decides the `_zpc_more` grants (PROTOCOL.md section 8). Defaults to the
+   * client's `receiveBuffer`. An integer >= 2.
+   */
+  readonly receiveBuffer?: number;
+}
+
+/** Options of {@link createClient} (and, without `transport`, of `connect`). */
+export interface ClientOptions {
+  /**
+   * The DEALER-style transport to run on (kind `"dealer"`). The client owns it: `close()` closes
+   * it. `connect()` makes a ZeroMQ one; tests pass `@zrpc/channel/testing` transports.
+   */
+  readonly transport: Transport;
+  /**
+   * Heartbeat interval in ms (default 5000, zerorpc-python's). The client sends `_zpc_hb` on every
+   * open call at this interval and declares the server lost (`LostRemote`) when none of its
+   * heartbeats arrived for more than two intervals. Must match the server's interval: there is no
+   * negotiation (PROTOCOL.md section 7). `0` or `null` turns heartbeats and loss detection off.
+   */
+  readonly heartbeatMs?: number | null;
+  /**
+   * Send no heartbeat on a call before the server's first one (zerorpc-python's
+   * `passive_heartbeat=True`, the CLI's default). Default false.
+   */
+  readonly passiveHeartbeat?: boolean;
+  /**
+   * Default time to wait for a call's first reply, in ms (default {@link DEFAULT_TIMEOUT_MS}).
+   * `0`, a negative number or `null` disables it. See {@link CallOptions.timeoutMs}.
+   */
+  readonly timeoutMs?: number | null;
+  /** Default receive buffer `B` per call (default 100). See {@link CallOptions.receiveBuffer}. */
+  readonly receiveBuffer?: number;
+  /** Middlewares, run in order (the first one's `around` is the outermost). */
+  readonly middleware?: readonly ClientMiddleware[];
+  /** Decoder options for replies (limits, str/bin handling), passed to `@zrpc/wire`. */
+  readonly decode?: DecodeOptions;
+  /** Encoder options for requests, passed to `@zrpc/wire`. */
+  readonly encode?: EncodeOptions;
+  /** Time source for heartbeats and timeouts (tests). Default: the real clock. */
+  readonly clock?: Clock;
+  /** Diagnostics: a reply could not be decoded and was dropped. */
+  readonly onProtocolError?: (error: ProtocolError, peer: Peer) => void;
+  /** Diagnostics: a decoded reply was dropped, e.g. a late reply to a call that timed out. */
+  readonly onDrop?: (event: Event, peer: Peer, reason: DropReason) => void;
+}

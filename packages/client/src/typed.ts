@@ -1,0 +1,91 @@
+// Compile-time typing of a client from a service type: the proxy's methods and the typed
+// overloads of call() and stream(). Types only.
+import type { CallResult } from "./call.js";
+import type { CallOptions } from "./options.js";
+
+/** Any function type (the widest parameter list is `never[]`, so every function is assignable). */
+type AnyFunction = (...args: never[]) => unknown;
+
+/**
+ * Results that are iterable but travel as one msgpack value, never as a stream: strings, arrays,
+ * binary data (`Uint8Array` and other typed arrays) and maps.
+ */
+type PlainIterable = string | readonly unknown[] | ArrayBufferView | ReadonlyMap<unknown, unknown>;
+
+/**
+ * The item type of a streaming result, or `never` when `TResult` is not a stream. A server method
+ * streams when it returns a `Generator`, `AsyncGenerator`, `Iterable` or `AsyncIterable` that is
+ * not a string, array, typed array or map (PROTOCOL.md section 6.3).
+ */
+export type StreamItem<TResult> = TResult extends PlainIterable
+  ? never
+  : TResult extends AsyncIterable<infer TItem>
+    ? TItem
+    : TResult extends Iterable<infer TItem>
+      ? TItem
+      : never;
+
+/** The names of `TService`'s methods (string keys whose value is a function). */
+export type MethodName<TService> = {
+  [K in keyof TService]-?: K extends string ? (TService[K] extends AnyFunction ? K : never) : never;
+}[keyof TService];
+
+/** The parameter list of method `TName` of `TService`. */
+export type MethodArgs<TService, TName extends MethodName<TService>> = TService[TName] extends (...args: infer TArgs) => unknown
+  ? TArgs
+  : never;
+
+/** The raw return type of method `TName` of `TService`. */
+type MethodReturn<TService, TName extends MethodName<TService>> = TService[TName] extends (...args: never[]) => infer TResult
+  ? TResult
+  : never;
+
+/**
+ * What `call()` resolves with for method `TName`: the awaited result of a unary method, or an
+ * array of the items of a streaming one (the client collects a streamed reply).
+ */
+export type CallValue<TService, TName extends MethodName<TService>> = [StreamItem<MethodReturn<TService, TName>>] extends [never]
+  ? Awaited<MethodReturn<TService, TName>>
+  : StreamItem<MethodReturn<TService, TName>>[];
+
+/**
+ * What `stream()` yields for method `TName`: the items of a streaming method, or the single result
+ * of a unary one (yielded once).
+ */
+export type StreamValue<TService, TName extends MethodName<TService>> = [StreamItem<MethodReturn<TService, TName>>] extends [never]
+  ? Awaited<MethodReturn<TService, TName>>
+  : StreamItem<MethodReturn<TService, TName>>;
+
+/**
+ * The arguments after the method name of a typed `call`/`stream`: the argument tuple (optional
+ * when the method takes none) and the call options.
+ */
+export type TypedCallRest<TArgs extends readonly unknown[]> = [] extends TArgs
+  ? [args?: TArgs, options?: CallOptions]
+  : [args: TArgs, options?: CallOptions];
+
+/**
+ * `TName` itself when it is **not** a method of `TService`, `never` when it is: keeps the untyped
+ * overloads of `call`/`stream` from accepting known methods with wrong arguments.
+ */
+export type UnknownMethodName<TService, TName extends string> = TName extends MethodName<TService> ? never : TName;
+
+/** A typed proxy method: streaming methods return an `AsyncIterable`, others a `Promise`. */
+export type ProxyMethod<TMethod> = TMethod extends (...args: infer TArgs) => infer TResult
+  ? [StreamItem<TResult>] extends [never]
+    ? (...args: TArgs) => Promise<Awaited<TResult>>
+    : (...args: TArgs) => AsyncIterable<StreamItem<TResult>>
+  : never;
+
+/** The proxy of a client without a service type: any name, any arguments, a {@link CallResult}. */
+export type UntypedProxy = { readonly [method: string]: (...args: unknown[]) => CallResult };
+
+/**
+ * `client.proxy`: one function per remote method. `client.proxy.add(1, 2)` is
+ * `client.invoke("add", [1, 2])`. Typed from `TService` when the client has one (the method
+ * names, parameters and results are checked at compile time; `then` is left out so that the proxy
+ * is never a thenable), otherwise {@link UntypedProxy}.
+ */
+export type ClientProxy<TService> = unknown extends TService
+  ? UntypedProxy
+  : { readonly [K in MethodName<TService> as K extends "then" ? never : K]: ProxyMethod<TService[K]> };
