@@ -1,1 +1,21 @@
-export const placeholder = true;
+// Public entry of @zrpc/server. Symbols for applications first, then those for library authors.
+
+export { createServer, DEFAULT_CLOSE_GRACE_MS, DEFAULT_LOG_RATE_LIMIT } from "./server.js";
+export type { Server, ServerOptions, ServerTransportOptions } from "./server.js";
+export { createRegistry, registry, register, isRegistry } from "./registry.js";
+export type { Handler, MethodSpec, RegisterOptions, Registry } from "./registry.js";
+export type { Service, ServiceMethodsOptions } from "./service.js";
+export { getCallContext } from "./call-context.js";
+export type { CallContext } from "./call-context.js";
+export { ServiceError, raise, RegistrationError, ShutdownError } from "./errors.js";
+export type { RegistrationErrorReason } from "./errors.js";
+export type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
+export { processWarningLogger } from "./logger.js";
+export type { Logger } from "./logger.js";
+
+// Symbols below are for library authors (middleware, tooling): argument introspection helpers.
+
+export { parseArgs } from "./signature.js";
+export type { ArgsInput, ArgsSpec, ParamSpec } from "./signature.js";
+export { cleandoc } from "./python.js";
+export { INTROSPECTION_METHODS, isIntrospectionName } from "./introspection.js";

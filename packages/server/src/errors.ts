@@ -1,0 +1,114 @@
+// Errors of @zrpc/server. Identity is decided by a `Symbol.for` brand (STYLE.md section 3), so a
+// check works across the ESM and CJS copies of this package.
+import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
+
+function brand(errorClass: { prototype: object }, key: string): (value: unknown) => boolean {
+  const symbol = Symbol.for(key);
+  Object.defineProperty(errorClass.prototype, symbol, { value: true, configurable: true });
+  return (value: unknown): boolean =>
+    typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[symbol] === true;
+}
+
+/**
+ * An error a handler throws to answer `ERR` with a chosen exception name, as a Python service
+ * would raise it: `throw new ServiceError("ValueError", "bad input")` reaches the client as
+ * `ERR ["ValueError", "bad input", <stack>]`, and a zerorpc-python client raises
+ * `RemoteError("ValueError", ...)`.
+ *
+ * Any thrown `Error` works the same way (the server uses `error.pythonName ?? error.name`), so
+ * `Object.assign(new Error("boom"), { name: "KeyError" })` and a subclass that sets `name` do too;
+ * `ServiceError` only saves the boilerplate. See also {@link raise}.
+ */
+export class ServiceError extends Error {
+  /**
+   * @param name - the exception class name sent in `ERR` (e.g. `"ValueError"`)
+   * @param message - the message sent in `ERR`
+   * @param options - standard `ErrorOptions` (`cause`)
+   */
+  constructor(name: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = name;
+  }
+
+  /** True for a `ServiceError` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is ServiceError {
+    return isServiceError(value);
+  }
+}
+const isServiceError = brand(ServiceError, "zrpc.ServiceError");
+
+/**
+ * Throws a {@link ServiceError}: `raise("ValueError", "bad input")` is Python's
+ * `raise ValueError("bad input")`. Typed `never`, so TypeScript knows the code after it is
+ * unreachable.
+ */
+export function raise(name: string, message: string, options?: ErrorOptions): never {
+  const error = new ServiceError(name, message, options);
+  // The traceback should start at the caller, not inside raise().
+  Error.captureStackTrace(error, raise);
+  throw error;
+}
+
+/** Why a {@link RegistrationError} was raised. */
+export type RegistrationErrorReason = "duplicate" | "invalid-name" | "reserved-name" | "not-a-function" | "invalid-args";
+
+/**
+ * A method could not be registered: a name already taken in the registry (`"duplicate"`), an
+ * empty or non-string name (`"invalid-name"`), a name of zerorpc's introspection methods
+ * (`"reserved-name"`, `_zerorpc_*`), something that is not a function (`"not-a-function"`), or a
+ * malformed `args` option (`"invalid-args"`). For a duplicate the message names the method and the
+ * `source` of both registrations when they were given.
+ */
+export class RegistrationError extends Error {
+  /** What was wrong. */
+  readonly reason: RegistrationErrorReason;
+  /** The method name concerned. */
+  readonly methodName: string;
+  /** For `"duplicate"`: the `source` of the registration already in the registry, if given. */
+  readonly existingSource: string | undefined;
+  /** The `source` of the registration that failed, if given. */
+  readonly source: string | undefined;
+
+  /**
+   * @param reason - what was wrong
+   * @param methodName - the method name concerned
+   * @param message - human-readable description
+   * @param sources - where the registrations came from (`existing` only for duplicates)
+   */
+  constructor(
+    reason: RegistrationErrorReason,
+    methodName: string,
+    message: string,
+    sources: { existing?: string | undefined; source?: string | undefined } = {},
+  ) {
+    super(message);
+    this.name = "RegistrationError";
+    this.reason = reason;
+    this.methodName = methodName;
+    this.existingSource = sources.existing;
+    this.source = sources.source;
+  }
+
+  /** True for a `RegistrationError` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is RegistrationError {
+    return isRegistrationError(value);
+  }
+}
+const isRegistrationError = brand(RegistrationError, "zrpc.RegistrationError");
+
+/**
+ * The reason a call's `signal` aborts with when `server.close()` gives up on it after the grace
+ * period (code `"closed"`); the call's outcome is then `{ kind: "shutdown" }`.
+ */
+export class ShutdownError extends ZrpcError {
+  /** @param message - human-readable description */
+  constructor(message = "server is shutting down", options?: ErrorOptions) {
+    super("closed", message, options);
+  }
+
+  /** True for a `ShutdownError` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is ShutdownError {
+    return isShutdownError(value);
+  }
+}
+const isShutdownError = defineErrorBrand(ShutdownError, "zrpc.ShutdownError");

@@ -1,0 +1,437 @@
+// One call on the answering side (PROTOCOL.md section 6): lookup, middleware, the handler, the
+// reply (OK / ERR / STREAM... STREAM_DONE) and exactly one outcome.
+import { ChannelClosedError } from "@zrpc/channel";
+import type { Channel, ChannelEnd } from "@zrpc/channel";
+import { EncodeError, EventNames } from "@zrpc/wire";
+import type { Event } from "@zrpc/wire";
+import { callContextStorage } from "./call-context.js";
+import type { CallContext } from "./call-context.js";
+import { ServiceError } from "./errors.js";
+import type { RateLimitedLogger } from "./logger.js";
+import { composeAround } from "./middleware.js";
+import type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
+import { pythonArityMessage, pythonExceptionRepr, pythonTypeName } from "./python.js";
+import type { MethodSpec } from "./registry.js";
+
+/** @internal What every call of one server shares. */
+export interface Dispatcher {
+  readonly serverName: string;
+  readonly middleware: readonly ServerMiddleware[];
+  readonly tracebacks: boolean;
+  readonly asyncContext: boolean;
+  readonly log: RateLimitedLogger;
+  /** Built-in methods first, then the service's. */
+  lookup(name: string): { spec: MethodSpec; introspection: boolean; thisArg: object | undefined } | undefined;
+  /** The call reached its outcome (onEnd hooks are starting). */
+  settled(call: ServerCall): void;
+  /** An onEnd chain is running; the server's close() waits for it. */
+  track(hooks: Promise<void>): void;
+}
+
+/** Header keys a task context may not override. */
+const RESERVED_HEADER_KEYS = new Set(["message_id", "v", "response_to"]);
+
+/** The name to show for a failing middleware in logs. */
+function hookName(middleware: ServerMiddleware, index: number): string {
+  return middleware.name ?? `middleware #${index}`;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/**
+ * The positional arguments from a request's args: zerorpc-python calls `method(*args)`, so an
+ * array is used as is and any other iterable is expanded (a map gives its keys, a str its
+ * characters, a bin its byte values); nil and scalars fail with TypeError (PROTOCOL.md 4.3).
+ */
+function positionalArgs(method: string, raw: unknown): { args: readonly unknown[]; error?: ServiceError } {
+  if (Array.isArray(raw)) return { args: raw };
+  if (typeof raw === "string") return { args: [...raw] };
+  if (raw instanceof Uint8Array) return { args: Array.from(raw) };
+  if (raw instanceof Map) return { args: [...(raw as Map<unknown, unknown>).keys()] };
+  if (typeof raw === "object" && raw !== null) {
+    const proto = Object.getPrototypeOf(raw) as unknown;
+    if (proto === Object.prototype || proto === null) return { args: Object.keys(raw) };
+  }
+  const type = pythonTypeName(raw);
+  return { args: [], error: new ServiceError("TypeError", `${method}() argument after * must be an iterable, not ${type}`) };
+}
+
+/** `error.pythonName ?? error.name`, `error.message`, `error.stack`, for anything thrown. */
+function errorReplyFor(error: unknown, tracebacks: boolean): ErrorReply {
+  if ((typeof error === "object" && error !== null) || typeof error === "function") {
+    const fields = error as { pythonName?: unknown; name?: unknown; message?: unknown; stack?: unknown };
+    if (error instanceof Error || typeof fields.message === "string") {
+      const name =
+        typeof fields.pythonName === "string" && fields.pythonName !== ""
+          ? fields.pythonName
+          : typeof fields.name === "string" && fields.name !== ""
+            ? fields.name
+            : "Error";
+      return {
+        name,
+        message: safeString(fields.message),
+        traceback: tracebacks && typeof fields.stack === "string" ? fields.stack : "",
+      };
+    }
+  }
+  return { name: "Error", message: safeString(error), traceback: "" };
+}
+
+function safeString(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return String(value);
+  } catch {
+    return "<unprintable value>";
+  }
+}
+
+/** The abort reason for a channel end (the same errors the channel's own signal uses). */
+function endReason(end: ChannelEnd): Error {
+  return end.kind === "closed" ? new ChannelClosedError("call ended") : end.error;
+}
+
+type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
+
+/** The iterator of a stream handler's result; TypeError like Python's for a non-iterable. */
+function iteratorOf(value: unknown): { iterator: AnyIterator; sync: boolean } {
+  if (value !== null && value !== undefined) {
+    const asyncFactory = (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator];
+    if (typeof asyncFactory === "function") return { iterator: asyncFactory.call(value) as AsyncIterator<unknown>, sync: false };
+    const syncFactory = (value as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+    if (typeof syncFactory === "function") return { iterator: syncFactory.call(value) as Iterator<unknown>, sync: true };
+  }
+  throw new ServiceError("TypeError", `'${pythonTypeName(value)}' object is not iterable`);
+}
+
+/** Python's type name of a generator object a non-stream method returned, if it is one. */
+function generatorKind(value: unknown): string | undefined {
+  const tag = Object.prototype.toString.call(value);
+  if (tag === "[object Generator]") return "generator";
+  if (tag === "[object AsyncGenerator]") return "async_generator";
+  return undefined;
+}
+
+/** Rejects with the signal's reason as soon as it aborts, whatever `promise` does. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- handlers may throw anything
+        reject(error);
+      },
+    );
+  });
+}
+
+/** @internal One call being served. */
+export class ServerCall {
+  readonly context: CallContext;
+  /** True once the outcome is decided (onEnd fired or firing); nothing is sent after that. */
+  isSettled = false;
+  /** True while the call holds a concurrency slot. */
+  holdsSlot = false;
+
+  private readonly dispatcher: Dispatcher;
+  private readonly channel: Channel;
+  private readonly controller = new AbortController();
+  private readonly argsError: ServiceError | undefined;
+  private readonly thisArg: object | undefined;
+  private taskHeader: Record<string, unknown> | null | undefined;
+  private items = 0;
+  private iterator: AnyIterator | undefined;
+  private iteratorClosed = false;
+
+  constructor(dispatcher: Dispatcher, channel: Channel, request: Event) {
+    this.dispatcher = dispatcher;
+    this.channel = channel;
+    const method = request.name;
+    const found = dispatcher.lookup(method);
+    const { args, error } = positionalArgs(method, request.args);
+    this.argsError = error;
+    this.thisArg = found?.thisArg;
+    const locals = new Map<string | symbol, unknown>();
+    const context: CallContext = {
+      method,
+      args,
+      header: request.header,
+      peer: channel.peer,
+      requestId: channel.id,
+      remoteVersion: channel.remoteVersion,
+      signal: this.controller.signal,
+      serverName: dispatcher.serverName,
+      spec: found?.spec,
+      introspection: found?.introspection ?? false,
+      locals,
+    };
+    this.context = context;
+    // Last: fires at once if the channel has already ended.
+    channel.onEnd((end) => this.channelEnded(end));
+  }
+
+  /** Run the call (its concurrency slot, if any, is taken). Never rejects. */
+  start(): void {
+    if (this.isSettled) return;
+    const run = (): Promise<void> => this.run();
+    const running = this.dispatcher.asyncContext ? callContextStorage.run(this.context, run) : run();
+    running.catch((error: unknown) => {
+      this.dispatcher.log.warn(`zrpc server: internal error in call ${this.context.method}`, error);
+      this.settle({ kind: "error", error });
+    });
+  }
+
+  /** The server gives up on this call (close() after its grace period). */
+  shutdown(reason: Error): void {
+    if (this.isSettled) return;
+    this.abort(reason);
+    this.settle({ kind: "shutdown" });
+  }
+
+  private abort(reason: Error): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    this.stopIteration();
+  }
+
+  private channelEnded(end: ChannelEnd): void {
+    this.abort(endReason(end));
+    if (this.isSettled) return;
+    switch (end.kind) {
+      case "lost-remote":
+      case "overflow":
+        this.settle({ kind: "lost-remote", error: end.error });
+        break;
+      case "shutdown":
+        this.settle({ kind: "shutdown" });
+        break;
+      case "closed":
+        // Only the server closes its channels, after settling; anything else is a cancellation.
+        this.settle({ kind: "cancelled", reason: endReason(end) });
+        break;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { middleware } = this.dispatcher;
+    const call = this.context;
+    try {
+      const spec = call.spec;
+      if (spec === undefined) {
+        // PROTOCOL.md 6.2: the method name is the whole message.
+        throw new ServiceError("NameError", call.method);
+      }
+      for (const hook of middleware) {
+        if (hook.beforeCall === undefined) continue;
+        await raceSignal(Promise.resolve(hook.beforeCall(call)), call.signal);
+        if (this.isSettled) return;
+      }
+      const inner = (): Promise<unknown> => raceSignal(this.invoke(spec), call.signal);
+      const result = await raceSignal(composeAround(middleware, call, inner), call.signal);
+      if (this.isSettled) return;
+      for (const hook of middleware) {
+        if (hook.afterCall === undefined) continue;
+        await raceSignal(Promise.resolve(hook.afterCall(call, spec.stream ? undefined : result)), call.signal);
+        if (this.isSettled) return;
+      }
+      if (spec.stream) {
+        await this.reply(EventNames.streamDone, null);
+        this.settle({ kind: "stream-done", items: this.items });
+      } else {
+        await this.reply(EventNames.ok, [result]);
+        this.settle({ kind: "ok", result });
+      }
+    } catch (error) {
+      // After a lost client or shutdown the outcome is already known and nothing may be sent.
+      if (this.isSettled) return;
+      await this.fail(error);
+    }
+  }
+
+  /** The innermost step of the around chain: argument checks, then the handler. */
+  private async invoke(spec: MethodSpec): Promise<unknown> {
+    const call = this.context;
+    if (this.argsError !== undefined) throw this.argsError;
+    if (spec.args !== null) {
+      const names = spec.args.params.map((param) => param.name);
+      const problem = pythonArityMessage(call.method, names, spec.minArity, spec.maxArity, call.args.length);
+      if (problem !== undefined) throw new ServiceError("TypeError", problem);
+    }
+    const thisArg = this.thisArg ?? (call.introspection ? undefined : call);
+    let result = spec.fn.apply(thisArg, call.args as unknown[]);
+    if (isThenable(result)) result = await result;
+    if (!spec.stream) {
+      const kind = generatorKind(result);
+      // PROTOCOL.md 6.3: a plain method returning a generator fails like Python, it is not streamed.
+      if (kind !== undefined) {
+        this.closeIteratorOf(result);
+        throw new ServiceError("TypeError", `can not serialize '${kind}' object`);
+      }
+      return result;
+    }
+    await this.stream(result);
+    return undefined;
+  }
+
+  /** Sends each item as a bare `STREAM` event under the peer's `_zpc_more` credit (section 8). */
+  private async stream(iterable: unknown): Promise<void> {
+    const { iterator, sync } = iteratorOf(iterable);
+    this.iterator = iterator;
+    let finished = false;
+    try {
+      for (;;) {
+        // Wait for credit before producing the item: nothing is computed that cannot be sent.
+        await this.channel.whenWritable();
+        let step: IteratorResult<unknown>;
+        let value: unknown;
+        try {
+          step = await iterator.next();
+          // for-await semantics for sync iterables: promise items are awaited.
+          value = sync && isThenable(step.value) ? await step.value : step.value;
+        } catch (error) {
+          // The iterator failed by itself: it is finished, there is nothing to return().
+          finished = true;
+          throw error;
+        }
+        if (step.done === true) {
+          finished = true;
+          return;
+        }
+        if (this.isSettled) return;
+        this.channel.send(EventNames.stream, value, this.replyHeader());
+        this.items += 1;
+      }
+    } finally {
+      // An exhausted or failed iterator needs no return(); one stopped early does.
+      if (finished) this.iteratorClosed = true;
+      else this.stopIteration();
+    }
+  }
+
+  /** Lets a generator's `finally` blocks run when the stream stops early. Idempotent. */
+  private stopIteration(): void {
+    const iterator = this.iterator;
+    if (iterator === undefined || this.iteratorClosed) return;
+    this.iteratorClosed = true;
+    this.closeIteratorOf(iterator);
+  }
+
+  private closeIteratorOf(value: unknown): void {
+    const close = (value as { return?: unknown }).return;
+    if (typeof close !== "function") return;
+    try {
+      // An async generator still running a next() queues this return() until that next settles.
+      const result = close.call(value) as unknown;
+      if (isThenable(result)) {
+        Promise.resolve(result).catch((error: unknown) => this.dispatcher.log.warn("zrpc server: a stream iterator's return() failed", error));
+      }
+    } catch (error) {
+      this.dispatcher.log.warn("zrpc server: a stream iterator's return() failed", error);
+    }
+  }
+
+  /** Extra header keys of every reply, from the middleware `taskContext` hooks (asked once). */
+  private replyHeader(): Record<string, unknown> | undefined {
+    if (this.taskHeader === undefined) {
+      let merged: Record<string, unknown> | null = null;
+      this.dispatcher.middleware.forEach((hook, index) => {
+        if (hook.taskContext === undefined) return;
+        try {
+          const extra = hook.taskContext(this.context);
+          if (extra === undefined || extra === null) return;
+          for (const key of Object.keys(extra)) {
+            if (RESERVED_HEADER_KEYS.has(key)) continue;
+            (merged ??= {})[key] = extra[key];
+          }
+        } catch (error) {
+          this.dispatcher.log.warn(`zrpc server: taskContext of ${hookName(hook, index)} threw`, error);
+        }
+      });
+      this.taskHeader = merged;
+    }
+    return this.taskHeader ?? undefined;
+  }
+
+  /** Waits for a credit, then sends one reply event. Throws EncodeError, or the channel's end. */
+  private async reply(name: string, args: unknown): Promise<void> {
+    await this.channel.whenWritable();
+    if (this.isSettled) throw new ChannelClosedError("call already ended");
+    this.channel.send(name, args, this.replyHeader());
+  }
+
+  /** Answers ERR for `error` (after the inspectError hooks), then settles with it. */
+  private async fail(error: unknown): Promise<void> {
+    const { middleware, tracebacks, log } = this.dispatcher;
+    const reply = errorReplyFor(error, tracebacks);
+    middleware.forEach((hook, index) => {
+      if (hook.inspectError === undefined) return;
+      try {
+        hook.inspectError(this.context, error, reply);
+      } catch (hookError) {
+        log.warn(`zrpc server: inspectError of ${hookName(hook, index)} threw`, hookError);
+      }
+    });
+    const name = safeString(reply.name);
+    const message = safeString(reply.message);
+    // PROTOCOL.md 4.1: a request without v (or v < 2) is protocol v1 and gets ERR [repr].
+    const v1 = (this.channel.remoteVersion ?? 1) < 2;
+    const args = v1 ? [pythonExceptionRepr(name, message)] : [name, message, safeString(reply.traceback)];
+    try {
+      await this.reply(EventNames.err, args);
+    } catch (sendError) {
+      if (this.isSettled) return;
+      if (EncodeError.isInstance(sendError) && this.taskHeader !== null && this.taskHeader !== undefined) {
+        // The task context itself cannot be encoded: answer without it rather than not at all.
+        log.warn("zrpc server: the task context of a reply cannot be encoded; sending ERR without it", sendError);
+        this.taskHeader = null;
+        try {
+          await this.reply(EventNames.err, args);
+        } catch (retryError) {
+          if (this.isSettled) return;
+          log.warn(`zrpc server: could not send ERR for ${this.context.method}`, retryError);
+        }
+      } else {
+        log.warn(`zrpc server: could not send ERR for ${this.context.method}`, sendError);
+      }
+    }
+    this.settle({ kind: "error", error });
+  }
+
+  /** Decides the outcome (once), releases the call, closes its channel, runs the onEnd hooks. */
+  private settle(outcome: CallOutcome): void {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    this.dispatcher.settled(this);
+    // Closing ends the channel's heartbeat and aborts call.signal ("the call is over").
+    this.channel.close();
+    this.stopIteration();
+    const hooks = this.dispatcher.middleware.filter((hook) => hook.onEnd !== undefined);
+    if (hooks.length === 0) return;
+    const runHooks = async (): Promise<void> => {
+      for (const hook of hooks) {
+        try {
+          await hook.onEnd!(this.context, outcome);
+        } catch (error) {
+          this.dispatcher.log.warn(`zrpc server: onEnd of ${hookName(hook, this.dispatcher.middleware.indexOf(hook))} threw`, error);
+        }
+      }
+    };
+    const running = this.dispatcher.asyncContext ? callContextStorage.run(this.context, runHooks) : runHooks();
+    this.dispatcher.track(running);
+  }
+}
