@@ -352,10 +352,12 @@ export class Channel {
   }
 
   private emitRaw(name: string, args: unknown, extraHeader?: Readonly<Record<string, unknown>>): void {
+    // Python's wire order: message_id, v, task-context keys, response_to. Extra keys can never
+    // replace the three protocol keys.
     const header: WireHeader =
       extraHeader === undefined
         ? { message_id: newMessageId(), v: PROTOCOL_VERSION, response_to: this.id }
-        : { message_id: newMessageId(), v: PROTOCOL_VERSION, ...extraHeader, response_to: this.id };
+        : { ...extraHeader, message_id: newMessageId(), v: PROTOCOL_VERSION, response_to: this.id };
     this.host.emit(this.peer, { header, name, args });
   }
 

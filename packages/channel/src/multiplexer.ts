@@ -44,6 +44,8 @@ export interface MultiplexerOptions {
   readonly onProtocolError?: (error: ProtocolError, peer: Peer) => void;
   /** A decoded event was dropped (see {@link DropReason}). */
   readonly onDrop?: (event: Event, peer: Peer, reason: DropReason) => void;
+  /** One of the callbacks above threw; the message is dropped and reading goes on. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** Per-channel overrides for {@link Multiplexer.open}. */
@@ -166,7 +168,15 @@ export class Multiplexer implements ChannelHost {
   private async readLoop(): Promise<Error | undefined> {
     let failure: Error | undefined;
     try {
-      for await (const message of this.transport) this.handle(message.peer, message.payload);
+      for await (const message of this.transport) {
+        try {
+          this.handle(message.peer, message.payload);
+        } catch (error) {
+          // A throwing callback (onRequest, onDrop, ...) must not take the read loop down with
+          // every other channel of the transport.
+          this.options.onError?.(error);
+        }
+      }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
     }

@@ -200,3 +200,50 @@ describe("multiplexer", () => {
     await clientMux.close();
   });
 });
+
+describe("multiplexer robustness", () => {
+  it("a throwing callback is reported and does not stop the read loop", async () => {
+    const { client, server } = createLinkedPair();
+    const errors: unknown[] = [];
+    let calls = 0;
+    const serverMux = createMultiplexer(server, {
+      role: "server",
+      heartbeatMs: 0,
+      onRequest: (channel, request) => {
+        calls += 1;
+        if (calls === 1) throw new Error("handler bug");
+        adder(channel, request);
+      },
+      onError: (error) => errors.push(error),
+    });
+    const recorder = new Recorder(client);
+    sendRaw(client, "add", [1, 1]);
+    sendRaw(client, "add", [2, 2]);
+    await recorder.until(1);
+    expect(recorder.events[0]!.args).toEqual([4]);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe("handler bug");
+    await serverMux.close();
+  });
+
+  it("task-context keys never replace message_id, v or response_to", async () => {
+    const { client, server } = createLinkedPair();
+    const serverMux = createMultiplexer(server, {
+      role: "server",
+      heartbeatMs: 0,
+      onRequest: (channel) => {
+        channel.send("OK", [1], { message_id: "forged", v: 9, response_to: "forged", trace: "t-1" });
+        channel.close();
+      },
+    });
+    const recorder = new Recorder(client);
+    const id = sendRaw(client, "x", []);
+    await recorder.until(1);
+    const header = recorder.events[0]!.header;
+    expect(header.message_id).toBeInstanceOf(Uint8Array);
+    expect(header.v).toBe(3);
+    expect(header.response_to).toEqual(id);
+    expect(header.trace).toBe("t-1");
+    await serverMux.close();
+  });
+});
