@@ -1,1 +1,40 @@
-export const placeholder = true;
+// @zrpc/conformance (private): the TestService of shared/protocol/TEST-SERVICE.md on our server,
+// and the checks that any TestService server must pass, run with our client.
+
+// The TestService.
+export { createTestService, createTestRegistry, pythonAdd, testTypesValue } from "./test-service.js";
+export type { TestServiceOptions } from "./test-service.js";
+export {
+  TEST_SERVICE_NAME,
+  TEST_SERVICE_HEARTBEAT_MS,
+  TEST_METHODS,
+  TEST_METHOD_NAMES,
+  expectedTypesJson,
+  patternBytes,
+} from "./spec.js";
+export type { TestMethodSpec } from "./spec.js";
+
+// The checks and their runner.
+export { createChecks, runChecks, runCheck } from "./checks.js";
+export type { Check, CheckContext, CheckResult, RunChecksOptions } from "./checks.js";
+export { CheckFailure } from "./assert.js";
+export { rawCall } from "./raw-call.js";
+export type { RawCallOptions, RawReply } from "./raw-call.js";
+
+// One-way patterns (PUSH/PULL, PUB/SUB).
+export { oneWayRound, callLine, expectedCallLines, PUBLISH_INTERVAL_MS } from "./one-way.js";
+export type { OneWayCall } from "./one-way.js";
+
+// Typed JSON (the vectors' spelling of msgpack values) and msgpack layouts.
+export {
+  toTypedJson,
+  fromTypedJson,
+  stringifyTypedJson,
+  typedJsonEqual,
+  describeValue,
+  timestampExt,
+  bytesToHex,
+  hexToBytes,
+} from "./typed-json.js";
+export type { TypedJson } from "./typed-json.js";
+export { msgpackLayout, eventArgsLayout, LayoutError } from "./msgpack-layout.js";
