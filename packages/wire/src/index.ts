@@ -1,1 +1,20 @@
-export const placeholder = true;
+// Public entry of @zrpc/wire. Symbols are listed by name: first those for applications, then
+// those for other zrpc packages.
+
+export { Float64, f64, Ext, TIMESTAMP_EXT_TYPE, timestampFromDate, timestampToDate, timestampParts } from "./values.js";
+export type { WireValue } from "./values.js";
+export { encodeValue, decodeValue } from "./codec.js";
+export type { DecodeOptions, EncodeOptions } from "./codec.js";
+export { ZrpcError, ProtocolError, EncodeError } from "./errors.js";
+export type { ZrpcErrorCode, ProtocolErrorReason, ProtocolErrorOptions } from "./errors.js";
+export { PROTOCOL_VERSION, EventNames, encodeEvent, decodeEvent, createEvent } from "./event.js";
+export type { Event, WireHeader, MessageId } from "./event.js";
+export { newMessageId, messageIdToString } from "./message-id.js";
+
+// Symbols below are for other zrpc packages (channel, transports, server, client): message-id
+// bookkeeping, ZeroMQ framing and the error-brand helper.
+
+export { createMessageIdGenerator, messageIdKey, messageIdEquals } from "./message-id.js";
+export { EMPTY_FRAME, splitRouterFrames, joinRouterFrames, splitDealerFrames, joinDealerFrames } from "./framing.js";
+export type { RoutedPayload } from "./framing.js";
+export { defineErrorBrand } from "./errors.js";
