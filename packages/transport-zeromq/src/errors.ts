@@ -1,10 +1,11 @@
-// TODO(lead): replace with ZrpcError from @zrpc/wire (same constructor shape: code, message, options).
+import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
 
 /** What went wrong in a {@link TransportError}. */
 export type TransportErrorCode = "closed" | "backpressure" | "bind" | "connect";
 
 /**
- * An error raised by the ZeroMQ transport:
+ * An error raised by the ZeroMQ transport (a `ZrpcError`, branded, so `instanceof` works across
+ * two loaded copies):
  * - `"closed"`: `send()` after `close()`;
  * - `"backpressure"`: `send()` while the transport's own send queue is full (`maxQueuedMessages`);
  * - `"bind"`: binding or unbinding an endpoint failed (the message names the endpoint);
@@ -12,9 +13,9 @@ export type TransportErrorCode = "closed" | "backpressure" | "bind" | "connect";
  *
  * The underlying zeromq.js error, if any, is the `cause`.
  */
-export class TransportError extends Error {
+export class TransportError extends ZrpcError {
   /** Machine-readable reason, see {@link TransportErrorCode}. */
-  readonly code: TransportErrorCode;
+  declare readonly code: TransportErrorCode;
 
   /**
    * @param code - machine-readable reason
@@ -22,8 +23,13 @@ export class TransportError extends Error {
    * @param options - standard `ErrorOptions`; `cause` carries the zeromq.js error
    */
   constructor(code: TransportErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, message, options);
     this.name = "TransportError";
-    this.code = code;
+  }
+
+  /** True for a `TransportError` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is TransportError {
+    return isTransportError(value);
   }
 }
+const isTransportError = defineErrorBrand(TransportError, "zrpc.TransportError");

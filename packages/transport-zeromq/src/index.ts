@@ -9,5 +9,4 @@ export { TransportError } from "./errors.js";
 export type { TransportErrorCode } from "./errors.js";
 
 // The transport port these implement (re-exported for convenience).
-// TODO(lead): re-export from @zrpc/channel once it is built.
-export type { Peer, Transport, TransportKind, TransportMessage } from "./transport-types.js";
+export type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";

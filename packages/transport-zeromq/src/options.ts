@@ -1,4 +1,4 @@
-import type { TransportKind } from "./transport-types.js";
+import type { TransportKind } from "@zrpc/channel";
 
 /** Options of {@link createZeromqTransport}. Every field is optional; defaults are in {@link zeromqTransportDefaults}. */
 export interface ZeromqTransportOptions {

@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { Dealer, Publisher, Pull, Push, Router, Subscriber } from "zeromq";
 import type { Readable, Socket, Writable } from "zeromq";
 import type { ResolvedOptions } from "./options.js";
-import type { TransportKind } from "./transport-types.js";
+import type { TransportKind } from "@zrpc/channel";
 
 /**
  * A zeromq.js socket with its readable and writable halves, whichever the kind has.

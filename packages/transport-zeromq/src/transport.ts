@@ -13,7 +13,7 @@ import {
 import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, ZeromqTransportOptions } from "./options.js";
 import { createSocket } from "./socket.js";
-import type { Peer, Transport, TransportKind, TransportMessage } from "./transport-types.js";
+import type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
 
 /** Version of the libzmq that zeromq.js was built with (for example `"4.3.5"`), for diagnostics. */
 export const zeromqVersion: string = version;

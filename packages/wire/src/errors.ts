@@ -15,7 +15,8 @@ const ZRPC_ERROR_BRAND = Symbol.for("zrpc.error");
  * - `"timeout"`: no reply in time; `"canceled"`: the caller aborted;
  * - `"lost-remote"`: the peer stopped heartbeating; `"closed"`: the channel or transport is closed;
  * - `"remote"`: the peer answered `ERR`; `"backpressure"`: no send credit or queue room left;
- * - `"limit"`: a configured limit was exceeded; `"pool-timeout"`: no pooled connection in time.
+ * - `"limit"`: a configured limit was exceeded; `"pool-timeout"`: no pooled connection in time;
+ * - `"bind"` / `"connect"`: a transport could not bind or connect an endpoint.
  */
 export type ZrpcErrorCode =
   | "protocol"
@@ -27,7 +28,9 @@ export type ZrpcErrorCode =
   | "remote"
   | "backpressure"
   | "limit"
-  | "pool-timeout";
+  | "pool-timeout"
+  | "bind"
+  | "connect";
 
 function hasBrand(value: unknown, brand: symbol): boolean {
   return (
