@@ -1,0 +1,65 @@
+import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
+
+/** The {@link ZrpcError} codes the ZMTP transport raises. */
+export type ZmtpErrorCode = "closed" | "backpressure" | "limit" | "protocol" | "timeout" | "lost-remote";
+
+/**
+ * An error raised by the ZMTP transport, a {@link ZrpcError} with one of these codes:
+ * - `"closed"`: `send()`, `bind()` or `connect()` after `close()`;
+ * - `"backpressure"`: `send()` on a DEALER or PUSH transport while every peer's queue is full and
+ *   the transport's own queue holds `maxQueuedMessages` messages;
+ * - `"limit"`: a peer exceeded `maxMessageSize` or `maxFramesPerMessage` (that peer's connection
+ *   is closed; reported through `onError`);
+ * - `"protocol"`: a peer broke ZMTP (bad greeting, unknown mechanism, incompatible socket type,
+ *   malformed frame or command; that peer's connection is closed; reported through `onError`);
+ * - `"timeout"`: a connection did not complete its handshake within `handshakeTimeout`;
+ * - `"lost-remote"`: a peer sent nothing within `heartbeatTimeout` after our PING, or within the
+ *   TTL of its own PING.
+ *
+ * `endpoint` names the endpoint of the connection concerned, when there is one.
+ */
+export class ZmtpError extends ZrpcError {
+  /** The endpoint of the connection concerned, if any. */
+  readonly endpoint: string | undefined;
+
+  /**
+   * @param code - one of {@link ZmtpErrorCode}
+   * @param message - human-readable description
+   * @param options - `cause` and the `endpoint` concerned
+   */
+  constructor(code: ZmtpErrorCode, message: string, options?: ErrorOptions & { endpoint?: string | undefined }) {
+    super(code, message, options);
+    this.endpoint = options?.endpoint;
+  }
+
+  /** True for a `ZmtpError` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is ZmtpError {
+    return isZmtpError(value);
+  }
+}
+const isZmtpError = defineErrorBrand(ZmtpError, "zrpc.ZmtpError");
+
+/**
+ * Binding, unbinding, connecting or disconnecting an endpoint failed: `code` is `"bind"` or
+ * `"connect"`, the message names the endpoint, `cause` holds the system error (for example
+ * `EADDRINUSE`). Not a {@link ZrpcError}: it concerns local configuration, never a peer.
+ */
+export class ZmtpEndpointError extends Error {
+  /** `"bind"` for bind/unbind failures, `"connect"` for connect/disconnect failures. */
+  readonly code: "bind" | "connect";
+  /** The endpoint as given by the caller. */
+  readonly endpoint: string;
+
+  /**
+   * @param code - `"bind"` or `"connect"`
+   * @param endpoint - the endpoint concerned
+   * @param message - human-readable description naming the endpoint
+   * @param options - standard `ErrorOptions`; `cause` holds the system error
+   */
+  constructor(code: "bind" | "connect", endpoint: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ZmtpEndpointError";
+    this.code = code;
+    this.endpoint = endpoint;
+  }
+}

@@ -1,0 +1,12 @@
+// @zrpc/transport-zmtp: a pure-TypeScript ZMTP 3.1 implementation of the zrpc transport port.
+
+// For users.
+export { bindRouter, connectDealer, createZmtpTransport } from "./transport.js";
+export type { ZmtpTransport, ZmtpTransportStats } from "./transport.js";
+export { zmtpTransportDefaults } from "./options.js";
+export type { ZmtpMonitorEvent, ZmtpTransportOptions } from "./options.js";
+export { ZmtpEndpointError, ZmtpError } from "./errors.js";
+export type { ZmtpErrorCode } from "./errors.js";
+
+// The transport port these implement (re-exported for convenience).
+export type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";

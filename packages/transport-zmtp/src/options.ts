@@ -1,0 +1,242 @@
+import { Buffer } from "node:buffer";
+import type { TransportKind } from "@zrpc/channel";
+import type { ZmtpError } from "./errors.js";
+
+/** Something that happened on a connection of a ZMTP transport, for {@link ZmtpTransportOptions.monitor}. */
+export type ZmtpMonitorEvent =
+  | {
+      /** A connection completed its handshake (greeting and READY both ways). */
+      readonly type: "handshake";
+      /** Endpoint it belongs to: the bound endpoint for accepted connections, else the connected one. */
+      readonly endpoint: string;
+      /** The peer's `Socket-Type`. */
+      readonly socketType: string;
+      /** The peer's ZMTP version as `major.minor`, e.g. `"3.1"`. */
+      readonly version: string;
+      /** ROUTER only: the routing id given to the peer. */
+      readonly routingId?: Uint8Array;
+    }
+  | {
+      /** A connection closed (after or before its handshake). */
+      readonly type: "disconnect";
+      readonly endpoint: string;
+      /** Why, when it was not a normal close by either side. */
+      readonly error?: Error;
+    }
+  | {
+      /** A connect endpoint will be tried again after `delayMs`. */
+      readonly type: "retry";
+      readonly endpoint: string;
+      readonly delayMs: number;
+    }
+  | {
+      /** PUB only: a subscriber added (`"subscribe"`) or cancelled (`"cancel"`) a subscription. */
+      readonly type: "subscribe" | "cancel";
+      readonly endpoint: string;
+      readonly topic: Uint8Array;
+    }
+  | {
+      /** A heartbeat command arrived from a peer: `"ping"` (we answered with a PONG) or `"pong"`. */
+      readonly type: "ping" | "pong";
+      readonly endpoint: string;
+    }
+  | {
+      /**
+       * The consumer fell `receiveHighWaterMark` messages behind and reading stopped on every
+       * connection (`"pause"`), or it caught up to half of that and reading resumed (`"resume"`).
+       */
+      readonly type: "pause" | "resume";
+      /** Messages received and not yet taken by the consumer. */
+      readonly queued: number;
+    };
+
+/** Options of {@link createZmtpTransport}. Every field is optional; defaults are in {@link zmtpTransportDefaults}. */
+export interface ZmtpTransportOptions {
+  /**
+   * Endpoint(s) to bind: `tcp://host:port` (`tcp://127.0.0.1:*` or port 0 for an ephemeral port,
+   * `tcp://*:port` for every IPv4 interface, `tcp://[::1]:port` for IPv6, host names resolved with
+   * `dns.lookup`), `ipc://path` (a Unix domain socket; a stale socket file is removed). Bound in
+   * order; the transport is returned once all are bound.
+   */
+  bind?: string | readonly string[];
+  /** Endpoint(s) to connect to. Connecting returns at once; the transport connects and reconnects in the background. */
+  connect?: string | readonly string[];
+  /**
+   * Messages queued per peer and not yet written to its socket before that peer is "full": a
+   * ROUTER or PUB then drops messages for it, a DEALER or PUSH sends to the next peer with room
+   * (or queues, see `maxQueuedMessages`). Default 1000, libzmq's ZMQ_SNDHWM. 0 means no limit.
+   */
+  sendHighWaterMark?: number;
+  /**
+   * Messages received and not yet taken by the consumer before the transport stops reading its
+   * sockets (TCP flow control then pushes back on the senders); reading resumes once the consumer
+   * is down to half. Default 1000, libzmq's ZMQ_RCVHWM. 0 means no limit. Does not apply to an
+   * `onMessage` listener, which takes every message synchronously.
+   */
+  receiveHighWaterMark?: number;
+  /**
+   * Largest message accepted, in octets: every frame's declared size is checked against it before
+   * anything is allocated, and so is the sum of a message's frames. A peer that sends more is
+   * disconnected (the connection only; a connecting side reconnects). Default 100 MiB + 1 KiB
+   * (104 858 624), as in transport-zeromq. -1 means no limit (up to the largest Buffer).
+   */
+  maxMessageSize?: number;
+  /** Most frames in one message; a peer that sends more is disconnected. Default 64. */
+  maxFramesPerMessage?: number;
+  /**
+   * DEALER and PUSH: messages the transport holds itself while every peer is full or none is
+   * connected. When it is full `send()` throws a ZmtpError with code `"backpressure"`. Default 100 000.
+   */
+  maxQueuedMessages?: number;
+  /** Milliseconds a new connection may take for its greeting and READY exchange. Default 5000. 0 disables. */
+  handshakeTimeout?: number;
+  /** First delay in ms before reconnecting a connect endpoint; doubles per failure. Default 100. -1 disables reconnecting. */
+  reconnectInterval?: number;
+  /** Cap of the reconnect back-off in ms. Default 5000. */
+  reconnectMaxInterval?: number;
+  /** Send a ZMTP PING every this many ms on each connection. Default 0: no PINGs (PINGs from peers are always answered). */
+  heartbeatIvl?: number;
+  /** Close a connection when nothing arrived this many ms after a PING was sent. Default: `heartbeatIvl`. */
+  heartbeatTimeout?: number;
+  /**
+   * Milliseconds `close()` waits for queued messages to be written before it closes the sockets.
+   * Default 1000. 0 drops them at once; -1 waits forever.
+   */
+  linger?: number;
+  /**
+   * DEALER only: the `Identity` sent in READY, which a ROUTER uses as routing id (1 to 255 octets,
+   * not starting with a zero octet). By default none: the ROUTER makes up a 5-byte id.
+   */
+  routingId?: string | Uint8Array;
+  /** SUB only: topic prefixes to subscribe to. Default `[""]`: everything, as zerorpc does. */
+  subscribe?: readonly (string | Uint8Array)[];
+  /**
+   * Receives non-fatal errors: a peer broke the protocol or a limit, a handshake or heartbeat
+   * timed out, a connect attempt failed. The connection concerned is closed; the transport goes on.
+   */
+  onError?: (error: ZmtpError | Error) => void;
+  /** Receives connection events (handshakes, disconnects, retries, subscriptions), like zmq_socket_monitor. */
+  monitor?: (event: ZmtpMonitorEvent) => void;
+}
+
+/** Defaults applied by {@link createZmtpTransport}; the README explains each choice. */
+export const zmtpTransportDefaults: Readonly<{
+  sendHighWaterMark: number;
+  receiveHighWaterMark: number;
+  maxMessageSize: number;
+  maxFramesPerMessage: number;
+  maxQueuedMessages: number;
+  handshakeTimeout: number;
+  reconnectInterval: number;
+  reconnectMaxInterval: number;
+  heartbeatIvl: number;
+  linger: number;
+  subscribe: readonly string[];
+}> = Object.freeze({
+  sendHighWaterMark: 1000,
+  receiveHighWaterMark: 1000,
+  maxMessageSize: 100 * 1024 * 1024 + 1024,
+  maxFramesPerMessage: 64,
+  maxQueuedMessages: 100_000,
+  handshakeTimeout: 5000,
+  reconnectInterval: 100,
+  reconnectMaxInterval: 5000,
+  heartbeatIvl: 0,
+  linger: 1000,
+  subscribe: Object.freeze([""]),
+});
+
+/** Largest command body accepted (READY metadata, SUBSCRIBE topics, PING): 64 KiB. */
+const MAX_COMMAND_SIZE = 64 * 1024;
+/** Largest Buffer Node allows (buffer.constants.MAX_LENGTH). */
+const MAX_BUFFER = 2 ** 32;
+
+/**
+ * Options after validation and defaults.
+ * @internal
+ */
+export interface ResolvedOptions {
+  readonly bind: readonly string[];
+  readonly connect: readonly string[];
+  readonly sendHighWaterMark: number;
+  readonly receiveHighWaterMark: number;
+  readonly maxMessageSize: number;
+  readonly maxFramesPerMessage: number;
+  readonly maxCommandSize: number;
+  readonly maxQueuedMessages: number;
+  readonly handshakeTimeout: number;
+  readonly reconnectInterval: number;
+  readonly reconnectMaxInterval: number;
+  readonly heartbeatIvl: number;
+  readonly heartbeatTimeout: number;
+  readonly linger: number;
+  readonly routingId: Uint8Array | undefined;
+  readonly subscribe: readonly Uint8Array[];
+  readonly onError: ((error: Error) => void) | undefined;
+  readonly monitor: ((event: ZmtpMonitorEvent) => void) | undefined;
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function endpointList(name: string, value: string | readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  const list = typeof value === "string" ? [value] : [...value];
+  for (const endpoint of list) {
+    if (typeof endpoint !== "string" || endpoint.length === 0) {
+      throw new TypeError(`${name} endpoints must be non-empty strings, got ${String(endpoint)}`);
+    }
+  }
+  return list;
+}
+
+/** Bytes of a string (UTF-8) or a copy of bytes. */
+function toBytes(value: string | Uint8Array): Uint8Array {
+  return typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value);
+}
+
+/**
+ * Validates options and applies defaults.
+ * @internal
+ */
+export function resolveOptions(kind: TransportKind, options: ZmtpTransportOptions): ResolvedOptions {
+  const defaults = zmtpTransportDefaults;
+  let routingId: Uint8Array | undefined;
+  if (options.routingId !== undefined) {
+    if (kind !== "dealer") throw new TypeError(`routingId applies to a dealer transport, not ${kind}`);
+    routingId = toBytes(options.routingId);
+    if (routingId.byteLength < 1 || routingId.byteLength > 255 || routingId[0] === 0) {
+      throw new RangeError("routingId must be 1 to 255 bytes long and must not start with a zero byte");
+    }
+  }
+  if (options.subscribe !== undefined && kind !== "sub") {
+    throw new TypeError(`subscribe applies to a sub transport, not ${kind}`);
+  }
+  const maxMessageSize = integer("maxMessageSize", options.maxMessageSize, defaults.maxMessageSize, -1);
+  const heartbeatIvl = integer("heartbeatIvl", options.heartbeatIvl, defaults.heartbeatIvl, 0);
+  return {
+    bind: endpointList("bind", options.bind),
+    connect: endpointList("connect", options.connect),
+    sendHighWaterMark: integer("sendHighWaterMark", options.sendHighWaterMark, defaults.sendHighWaterMark, 0),
+    receiveHighWaterMark: integer("receiveHighWaterMark", options.receiveHighWaterMark, defaults.receiveHighWaterMark, 0),
+    maxMessageSize: maxMessageSize < 0 ? MAX_BUFFER : Math.min(maxMessageSize, MAX_BUFFER),
+    maxFramesPerMessage: integer("maxFramesPerMessage", options.maxFramesPerMessage, defaults.maxFramesPerMessage, 1),
+    maxCommandSize: MAX_COMMAND_SIZE,
+    maxQueuedMessages: integer("maxQueuedMessages", options.maxQueuedMessages, defaults.maxQueuedMessages, 0),
+    handshakeTimeout: integer("handshakeTimeout", options.handshakeTimeout, defaults.handshakeTimeout, 0),
+    reconnectInterval: integer("reconnectInterval", options.reconnectInterval, defaults.reconnectInterval, -1),
+    reconnectMaxInterval: integer("reconnectMaxInterval", options.reconnectMaxInterval, defaults.reconnectMaxInterval, 0),
+    heartbeatIvl,
+    heartbeatTimeout: integer("heartbeatTimeout", options.heartbeatTimeout, heartbeatIvl, 0),
+    linger: integer("linger", options.linger, defaults.linger, -1),
+    routingId,
+    subscribe: (options.subscribe ?? defaults.subscribe).map(toBytes),
+    onError: options.onError,
+    monitor: options.monitor,
+  };
+}

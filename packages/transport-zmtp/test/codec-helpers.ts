@@ -1,0 +1,179 @@
+// Byte-level helpers for the codec tests (no vitest imports: usable from plain scripts too).
+import { Buffer } from "node:buffer";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ZmtpDecoder } from "../src/decoder.js";
+import type { DecoderLimits, DecoderSink } from "../src/decoder.js";
+import type { ZmtpError } from "../src/errors.js";
+import type { Greeting } from "../src/protocol.js";
+
+/** Hex of bytes. */
+export function hexOf(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("hex");
+}
+
+/** A deterministic pseudo-random payload of `size` bytes. */
+export function pattern(size: number, seed: number): Buffer {
+  const data = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data[i] = x & 0xff;
+  }
+  return data;
+}
+
+/** A seeded PRNG (mulberry32): floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The shared protocol folder beside the repository (or $ZRPC_SHARED_DIR). */
+export function sharedDir(): string {
+  if (process.env.ZRPC_SHARED_DIR) return process.env.ZRPC_SHARED_DIR;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "pnpm-workspace.yaml"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("repository root not found");
+    dir = up;
+  }
+  return resolve(dir, "..", "shared");
+}
+
+/** One direction of the recorded libzmq connection zmtp_tcp_call_add.json. */
+export interface RecordedDirection {
+  /** The raw TCP chunks, in order. */
+  readonly chunks: Buffer[];
+  /** The parsed parts the recording lists: greeting, READY command, frames. */
+  readonly parts: RecordedPart[];
+}
+
+/** A part of the recording's `zmtp` section. */
+export interface RecordedPart {
+  readonly part: "greeting" | "command" | "frame";
+  readonly version?: [number, number];
+  readonly mechanism?: string;
+  readonly command?: string;
+  readonly properties?: Record<string, string>;
+  readonly more?: boolean;
+  readonly body_hex?: string;
+}
+
+/** Loads both directions of the recorded ZMTP connection. */
+export function recordedConnection(): Record<"client->server" | "server->client", RecordedDirection> {
+  const file = join(sharedDir(), "protocol", "vectors", "zmtp_tcp_call_add.json");
+  const vector = JSON.parse(readFileSync(file, "utf8")) as {
+    messages: { direction: string; chunk_hex: string }[];
+    zmtp: Record<string, RecordedPart[]>;
+  };
+  const direction = (name: "client->server" | "server->client"): RecordedDirection => ({
+    chunks: vector.messages
+      .filter((message) => message.direction === name && message.chunk_hex.length > 0)
+      .map((message) => Buffer.from(message.chunk_hex, "hex")),
+    parts: vector.zmtp[name] ?? [],
+  });
+  return { "client->server": direction("client->server"), "server->client": direction("server->client") };
+}
+
+/** What a {@link RecordingSink} saw, with views copied to hex. */
+export type Seen =
+  | { type: "greeting"; greeting: Greeting }
+  | { type: "command"; name: string; data: string }
+  | { type: "message"; frames: string[] }
+  | { type: "error"; code: string; message: string };
+
+/** A decoder sink that records everything as {@link Seen} entries. */
+export class RecordingSink implements DecoderSink {
+  readonly seen: Seen[] = [];
+  onGreeting(greeting: Greeting): void {
+    this.seen.push({ type: "greeting", greeting });
+  }
+  onCommand(name: string, data: Uint8Array): void {
+    this.seen.push({ type: "command", name, data: hexOf(data) });
+  }
+  onMessage(frames: Uint8Array[]): void {
+    this.seen.push({ type: "message", frames: frames.map(hexOf) });
+  }
+  onError(error: ZmtpError): void {
+    this.seen.push({ type: "error", code: error.code, message: error.message });
+  }
+}
+
+/** Generous limits for decoder tests. */
+export const LIMITS: DecoderLimits = { maxMessageSize: 1 << 20, maxFramesPerMessage: 64, maxCommandSize: 65536 };
+
+/** Feeds `chunks` to a fresh decoder and returns what it saw. */
+export function decodeChunks(chunks: readonly Uint8Array[], limits: DecoderLimits = LIMITS): Seen[] {
+  const sink = new RecordingSink();
+  const decoder = new ZmtpDecoder(sink, limits);
+  for (const chunk of chunks) decoder.push(chunk);
+  return sink.seen;
+}
+
+/** Splits `data` at the given offsets. */
+export function splitAt(data: Buffer, offsets: readonly number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let start = 0;
+  for (const offset of offsets) {
+    chunks.push(data.subarray(start, offset));
+    start = offset;
+  }
+  chunks.push(data.subarray(start));
+  return chunks;
+}
+
+/** Splits `data` into random chunks (sizes 1 to `maxChunk`). */
+export function randomChunks(data: Buffer, random: () => number, maxChunk = 16): Buffer[] {
+  const chunks: Buffer[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const size = 1 + Math.floor(random() * maxChunk);
+    chunks.push(data.subarray(at, at + size));
+    at += size;
+  }
+  return chunks;
+}
+
+/** A ZMTP greeting (64 octets) with the given version and mechanism. */
+export function greeting(major = 3, minor = 1, mechanism = "NULL"): Buffer {
+  const data = Buffer.alloc(64);
+  data[0] = 0xff;
+  data[9] = 0x7f;
+  data[10] = major;
+  data[11] = minor;
+  data.write(mechanism, 12, "latin1");
+  return data;
+}
+
+/** One encoded frame (message or command flags), short or long as needed (or forced long). */
+export function frame(body: Uint8Array, flags = 0, forceLong = false): Buffer {
+  if (body.length > 255 || forceLong) {
+    const header = Buffer.alloc(9);
+    header[0] = flags | 0x02;
+    header.writeBigUInt64BE(BigInt(body.length), 1);
+    return Buffer.concat([header, body]);
+  }
+  return Buffer.concat([Buffer.from([flags, body.length]), body]);
+}
+
+/** A READY command body with the given properties. */
+export function readyCommand(properties: Record<string, string | Uint8Array>): Buffer {
+  const parts: Buffer[] = [Buffer.from([5]), Buffer.from("READY")];
+  for (const [name, value] of Object.entries(properties)) {
+    const data = typeof value === "string" ? Buffer.from(value) : Buffer.from(value);
+    const size = Buffer.alloc(4);
+    size.writeUInt32BE(data.length);
+    parts.push(Buffer.from([name.length]), Buffer.from(name), size, data);
+  }
+  return frame(Buffer.concat(parts), 0x04);
+}
