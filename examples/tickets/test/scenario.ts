@@ -1,0 +1,49 @@
+// What both database back ends must answer, through the zrpc client over real sockets.
+import { expect } from "vitest";
+import { RemoteError, connect } from "@zrpc/client";
+import { SEED_TICKETS } from "../tickets/db.js";
+import type { Ticket, TicketsService } from "../tickets/rpcs.js";
+import { runCli } from "./helpers.js";
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** Checks get_ticket, ticket_list and boom against a running tickets server. */
+export async function checkTickets(endpoint: string): Promise<void> {
+  const client = await connect<TicketsService>(endpoint);
+  try {
+    const first = await client.call("get_ticket");
+    expect(first).toEqual({ id: 1, title: SEED_TICKETS[0]!.title, status: SEED_TICKETS[0]!.status, created_at: expect.stringMatching(ISO_TIME) });
+
+    const three: Ticket[] = [];
+    for await (const ticket of client.stream("ticket_list", [3])) three.push(ticket);
+    expect(three.map((ticket) => [ticket.id, ticket.title, ticket.status])).toEqual(
+      SEED_TICKETS.slice(0, 3).map((ticket, index) => [index + 1, ticket.title, ticket.status]),
+    );
+
+    const all = await client.call("ticket_list", [100]);
+    expect(all).toHaveLength(SEED_TICKETS.length);
+
+    const badCount = await client.call("ticket_list", [-1]).catch((error: unknown) => error);
+    expect(RemoteError.isInstance(badCount) && [badCount.remoteName, badCount.rawMessage]).toEqual(["ValueError", "n must be a non-negative integer, got -1"]);
+
+    const boom = await client.call("boom").catch((error: unknown) => error);
+    expect(RemoteError.isInstance(boom)).toBe(true);
+    expect((boom as RemoteError).remoteName).toBe("Error");
+    expect((boom as RemoteError).rawMessage).toBe("boom: an unexpected error, raised on purpose");
+    expect((boom as RemoteError).remoteTraceback).toMatch(/at (Object\.)?boom \(.*rpcs\.ts:\d+:\d+\)/);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Checks the same through `zrpc call` (child processes): what the demo shows. */
+export async function checkTicketsWithCli(endpoint: string): Promise<void> {
+  const one = await runCli(["call", endpoint, "get_ticket"]);
+  expect(one.code).toBe(0);
+  expect(JSON.parse(one.stdout)).toMatchObject({ id: 1, title: SEED_TICKETS[0]!.title });
+  const list = await runCli(["call", endpoint, "ticket_list", "3"]);
+  expect(list.code).toBe(0);
+  expect(list.stdout.split("\n").map((line) => (JSON.parse(line) as Ticket).id)).toEqual([1, 2, 3]);
+  const boom = await runCli(["call", endpoint, "boom"]);
+  expect(boom).toMatchObject({ code: 1, stdout: "", stderr: "Error: boom: an unexpected error, raised on purpose" });
+}
