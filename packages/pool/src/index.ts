@@ -1,0 +1,21 @@
+// @zrpc/pool: a bounded pool of zerorpc clients over one or more servers, with LIFO reuse, FIFO
+// waiters, health checks, ejection of failing endpoints and DNS expansion.
+
+// For users.
+export { createPool } from "./pool.js";
+export type { EndpointMetrics, EndpointState, Pool, PoolCallRest, PoolMetrics } from "./pool.js";
+export { poolDefaults } from "./options.js";
+export type {
+  AcquireOptions,
+  BalancePolicy,
+  ConnectFactory,
+  EjectionOptions,
+  EvictReason,
+  Lookup,
+  LookupAddress,
+  PoolCallOptions,
+  PoolEvent,
+  PoolOptions,
+  ReleaseOptions,
+} from "./options.js";
+export { PoolTimeoutError } from "./errors.js";
