@@ -2,6 +2,8 @@ import { EventNames, PROTOCOL_VERSION, ZrpcError, newMessageId } from "@zrpc/wir
 import type { Event, MessageId, WireHeader } from "@zrpc/wire";
 import type { Clock } from "./clock.js";
 import { ChannelClosedError, LostRemote } from "./errors.js";
+import { ZrpcExtensions, readCaps, readCancelReason } from "./extensions.js";
+import type { CancelReason } from "./extensions.js";
 import type { Peer } from "./transport.js";
 
 /** Which end of a call a channel is: the side that sent the request, or the side that got it. */
@@ -64,6 +66,12 @@ export class Channel {
    * (`undefined` when that event had no `v`, which zerorpc-python treats as version 1).
    */
   remoteVersion: number | undefined;
+  /**
+   * The zrpc extensions the peer announced on this channel (`zrpc_caps` of any event it sent:
+   * the request on a server, a `_zpc_hb` or a reply on a client), or `undefined` when it announced
+   * none, as a zerorpc-python peer never does. See docs/protocol/README.md, "zrpc extensions".
+   */
+  remoteCaps: readonly string[] | undefined;
 
   private readonly host: ChannelHost;
   private readonly settings: ChannelSettings;
@@ -88,6 +96,12 @@ export class Channel {
   private heartbeatTimer: unknown;
   private heartbeatStarted = false;
   private lastRemoteHeartbeat: number | undefined;
+
+  // zrpc extensions
+  private announcement: Readonly<Record<string, unknown>> | undefined;
+  private announcedOnReply = false;
+  private cancelListener: ((reason: CancelReason) => void) | undefined;
+  private cancelSent = false;
 
   /** @internal Created by the multiplexer. */
   constructor(host: ChannelHost, role: ChannelRole, peer: Peer, id: MessageId, key: string, settings: ChannelSettings) {
@@ -147,7 +161,7 @@ export class Channel {
    */
   send(name: string, args: unknown, extraHeader?: Readonly<Record<string, unknown>>): void {
     if (!this.open) throw new ChannelClosedError("cannot send on a closed channel");
-    if (name === EventNames.heartbeat || name === EventNames.more) {
+    if (name === EventNames.heartbeat || name === EventNames.more || name === ZrpcExtensions.cancelEvent) {
       this.emitRaw(name, args, extraHeader);
       return;
     }
@@ -157,6 +171,45 @@ export class Channel {
     // Encode (and possibly fail) before spending the credit: a failed send costs nothing.
     this.emitRaw(name, args, extraHeader);
     this.sendCredit -= 1;
+  }
+
+  /**
+   * Client role, zrpc extension: asks the server to stop the call by sending `_zrpc_cancel
+   * [reason]` (free of credit, like `_zpc_hb`), at most once per channel. Only send it to a server
+   * that announced the `"cancel"` capability (see {@link remoteCaps}); the caller closes the
+   * channel afterwards as usual. Returns false (and sends nothing) when the channel is closed, a
+   * cancel was sent already or the transport refused it.
+   */
+  sendCancel(reason: CancelReason = "canceled"): boolean {
+    if (!this.open || this.cancelSent) return false;
+    this.cancelSent = true;
+    try {
+      this.emitRaw(ZrpcExtensions.cancelEvent, [reason]);
+      return true;
+    } catch {
+      // A full or closed transport: the server still notices through the missing heartbeats.
+      return false;
+    }
+  }
+
+  /**
+   * Server role, zrpc extension: from now on a `_zrpc_cancel` event from the peer calls
+   * `listener` (once) with its reason instead of being buffered like an unknown event. Only
+   * enable it for requests that announced the `"cancel"` capability. The channel itself stays
+   * open: the listener decides what to do (typically abort the handler and close the channel).
+   */
+  onCancel(listener: (reason: CancelReason) => void): void {
+    this.cancelListener = listener;
+  }
+
+  /**
+   * zrpc extension: extra header keys (e.g. `zrpc_caps`) for every `_zpc_hb` this channel sends
+   * from now on and for the next event that costs credit (the first reply). Protocol keys cannot
+   * be replaced. Use it only towards a peer that announced zrpc extensions itself.
+   */
+  announce(header: Readonly<Record<string, unknown>>): void {
+    this.announcement = header;
+    this.announcedOnReply = false;
   }
 
   /**
@@ -289,6 +342,7 @@ export class Channel {
    */
   acceptRequest(request: Event): void {
     this.seenFirst = true;
+    if (request.header[ZrpcExtensions.capsKey] !== undefined) this.remoteCaps = readCaps(request.header);
     const v = request.header.v;
     this.remoteVersion = typeof v === "number" ? v : undefined;
     this.compatV2 = this.remoteVersion === undefined || this.remoteVersion < PROTOCOL_VERSION;
@@ -307,6 +361,7 @@ export class Channel {
       this.remoteVersion = typeof v === "number" ? v : undefined;
       this.compatV2 = this.remoteVersion === undefined || this.remoteVersion < PROTOCOL_VERSION;
     }
+    if (event.header[ZrpcExtensions.capsKey] !== undefined) this.remoteCaps = readCaps(event.header) ?? this.remoteCaps;
     const name = event.name;
     if (name === EventNames.heartbeat) {
       this.lastRemoteHeartbeat = this.settings.clock.now();
@@ -317,6 +372,12 @@ export class Channel {
     }
     if (name === EventNames.more) {
       this.addCredit(event.args);
+      return;
+    }
+    if (name === ZrpcExtensions.cancelEvent && this.cancelListener !== undefined) {
+      const listener = this.cancelListener;
+      this.cancelListener = undefined;
+      listener(readCancelReason(event.args));
       return;
     }
     if (this.buffered >= this.settings.receiveBuffer) {
@@ -352,6 +413,14 @@ export class Channel {
   }
 
   private emitRaw(name: string, args: unknown, extraHeader?: Readonly<Record<string, unknown>>): void {
+    const announcement = this.announcement;
+    let firstReply = false;
+    if (announcement !== undefined) {
+      firstReply = !this.announcedOnReply && name !== EventNames.heartbeat && name !== EventNames.more && name !== ZrpcExtensions.cancelEvent;
+      if (firstReply || name === EventNames.heartbeat) {
+        extraHeader = extraHeader === undefined ? announcement : { ...extraHeader, ...announcement };
+      }
+    }
     // Python's wire order: message_id, v, task-context keys, response_to. Extra keys can never
     // replace the three protocol keys.
     const header: WireHeader =
@@ -359,6 +428,7 @@ export class Channel {
         ? { message_id: newMessageId(), v: PROTOCOL_VERSION, response_to: this.id }
         : { ...extraHeader, message_id: newMessageId(), v: PROTOCOL_VERSION, response_to: this.id };
     this.host.emit(this.peer, { header, name, args });
+    if (firstReply) this.announcedOnReply = true;
   }
 
   private scheduleBeat(): void {

@@ -1,10 +1,18 @@
 export { Channel } from "./channel.js";
 export type { ChannelEnd, ChannelRole, ChannelSettings } from "./channel.js";
-export { Multiplexer, createMultiplexer, DEFAULT_HEARTBEAT_MS, DEFAULT_RECEIVE_BUFFER } from "./multiplexer.js";
+export {
+  Multiplexer,
+  createMultiplexer,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_CHANNELS_PER_PEER,
+  DEFAULT_RECEIVE_BUFFER,
+} from "./multiplexer.js";
 export type { DropReason, MultiplexerOptions, OpenChannelOptions } from "./multiplexer.js";
 export { LostRemote, ChannelClosedError } from "./errors.js";
 export type { Peer, Transport, TransportKind, TransportMessage } from "./transport.js";
 export { systemClock } from "./clock.js";
+export { ZrpcExtensions, readCaps, readCancelReason, readDeadline } from "./extensions.js";
+export type { CancelReason } from "./extensions.js";
 export type { Clock } from "./clock.js";
 
 // Symbols below are for other zrpc packages and transport authors.

@@ -1,5 +1,5 @@
 import { EventNames, ProtocolError, ZrpcError, decodeEvent, encodeEvent, messageIdKey, newMessageId, PROTOCOL_VERSION } from "@zrpc/wire";
-import type { DecodeOptions, EncodeOptions, Event, WireHeader } from "@zrpc/wire";
+import type { DecodeOptions, EncodeOptions, Event, MessageId, WireHeader } from "@zrpc/wire";
 import { Channel } from "./channel.js";
 import type { ChannelEnd, ChannelHost, ChannelRole, ChannelSettings } from "./channel.js";
 import { systemClock } from "./clock.js";
@@ -10,13 +10,20 @@ import type { Peer, Transport } from "./transport.js";
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 /** Default receive buffer `B` per channel: 100, zerorpc-python's default (section 8). */
 export const DEFAULT_RECEIVE_BUFFER = 100;
+/**
+ * Default of {@link MultiplexerOptions.maxChannelsPerPeer}: 10 000 open channels per peer. Far
+ * above what a well-behaved client keeps open (zerorpc-python's own limit is its pool size), low
+ * enough that one peer cannot make a server hold an unbounded number of calls.
+ */
+export const DEFAULT_MAX_CHANNELS_PER_PEER = 10_000;
 
 /** Why an incoming message was dropped without reaching a channel. */
 export type DropReason =
   | "unroutable" // response_to names no open channel (PROTOCOL.md section 5: dropped quietly)
   | "no-response-to" // a client got an event that opens no channel
   | "duplicate-id" // a peer opened a second channel with the id of one still open
-  | "closing"; // the multiplexer is shutting down
+  | "closing" // the multiplexer is shutting down
+  | "channel-limit"; // the peer has maxChannelsPerPeer channels open already (no onChannelLimit hook)
 
 /** Options of {@link createMultiplexer}. */
 export interface MultiplexerOptions {
@@ -40,6 +47,19 @@ export interface MultiplexerOptions {
    * channel's first take); reply with `channel.send(...)`.
    */
   readonly onRequest?: (channel: Channel, request: Event) => void;
+  /**
+   * Server role: most channels one peer may have open at once (default
+   * {@link DEFAULT_MAX_CHANNELS_PER_PEER}); a request beyond it opens no channel and goes to
+   * {@link onChannelLimit} (or is dropped with reason `"channel-limit"` without that hook).
+   * `0` or `Infinity` means no limit. Ignored in the client role.
+   */
+  readonly maxChannelsPerPeer?: number;
+  /**
+   * Server role: a request arrived from a peer that has {@link maxChannelsPerPeer} channels open
+   * already. It opened no channel. `answer(name, args)` sends one event back in reply to it
+   * (`response_to` = its id), for example an `ERR`; not calling it leaves the request unanswered.
+   */
+  readonly onChannelLimit?: (request: Event, peer: Peer, answer: (name: string, args: unknown) => void) => void;
   /** A message could not be decoded; it was dropped. */
   readonly onProtocolError?: (error: ProtocolError, peer: Peer) => void;
   /** A decoded event was dropped (see {@link DropReason}). */
@@ -74,6 +94,9 @@ export class Multiplexer implements ChannelHost {
   readonly role: ChannelRole;
   readonly transport: Transport;
   private readonly table = new Map<string, Channel>();
+  /** Server role: open channels per peer key (only peers with at least one). */
+  private readonly perPeer = new Map<string, number>();
+  private readonly maxPerPeer: number;
   private readonly settings: ChannelSettings;
   private readonly options: MultiplexerOptions;
   private closing = false;
@@ -89,6 +112,9 @@ export class Multiplexer implements ChannelHost {
       receiveBuffer: DEFAULT_RECEIVE_BUFFER,
       clock: options.clock ?? systemClock,
     });
+    const limit = options.maxChannelsPerPeer ?? DEFAULT_MAX_CHANNELS_PER_PEER;
+    if (!(limit >= 0)) throw new RangeError(`maxChannelsPerPeer must be >= 0, got ${limit}`);
+    this.maxPerPeer = limit === 0 ? Number.POSITIVE_INFINITY : limit;
     this.done = this.readLoop();
   }
 
@@ -143,9 +169,20 @@ export class Multiplexer implements ChannelHost {
     this.transport.send(peer, encodeEvent(event, this.options.encode));
   }
 
+  /** Server role: channels open right now for `peer`. */
+  channelsOf(peer: Peer): number {
+    return this.perPeer.get(peer.key) ?? 0;
+  }
+
   /** @internal A channel ended: drop it from the table. */
   forget(channel: Channel): void {
-    if (this.table.get(channel.key) === channel) this.table.delete(channel.key);
+    if (this.table.get(channel.key) !== channel) return;
+    this.table.delete(channel.key);
+    if (channel.role === "server") {
+      const count = (this.perPeer.get(channel.peer.key) ?? 1) - 1;
+      if (count <= 0) this.perPeer.delete(channel.peer.key);
+      else this.perPeer.set(channel.peer.key, count);
+    }
   }
 
   /**
@@ -237,10 +274,31 @@ export class Multiplexer implements ChannelHost {
       this.options.onDrop?.(event, peer, "duplicate-id");
       return;
     }
+    const open = this.perPeer.get(peer.key) ?? 0;
+    if (open >= this.maxPerPeer) {
+      this.refuse(peer, event, id);
+      return;
+    }
     const channel = new Channel(this, "server", peer, id, key, this.settings);
     this.table.set(key, channel);
+    this.perPeer.set(peer.key, open + 1);
     channel.acceptRequest(event);
     this.options.onRequest?.(channel, event);
+  }
+
+  /** A request over the per-peer channel limit: the hook may answer it once; no channel opens. */
+  private refuse(peer: Peer, request: Event, id: MessageId): void {
+    const hook = this.options.onChannelLimit;
+    if (hook === undefined) {
+      this.options.onDrop?.(request, peer, "channel-limit");
+      return;
+    }
+    let answered = false;
+    hook(request, peer, (name, args) => {
+      if (answered) throw new ZrpcError("closed", "a refused request can be answered once");
+      answered = true;
+      this.emit(peer, { header: { message_id: newMessageId(), v: PROTOCOL_VERSION, response_to: id }, name, args });
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 // One call's life on the calling side: send the request, wait for the first reply (with the
 // timeout), then read OK / ERR / STREAM... / STREAM_DONE. PROTOCOL.md sections 6 and 9.
-import { LostRemote } from "@zrpc/channel";
-import type { Channel, Clock } from "@zrpc/channel";
+import { LostRemote, ZrpcExtensions } from "@zrpc/channel";
+import type { CancelReason, Channel, Clock } from "@zrpc/channel";
 import { EventNames, ProtocolError } from "@zrpc/wire";
 import type { Event } from "@zrpc/wire";
 import { CanceledError, RemoteError, TimeoutExpired, appendCallSite } from "./errors.js";
@@ -21,8 +21,21 @@ export interface CallHost {
   readonly defaultTimeoutMs: number;
   /** Time source of timeouts. */
   readonly timerClock: Clock;
+  /** The zrpc extensions this client uses. */
+  readonly extensions: { readonly deadline: boolean; readonly cancel: boolean };
+  /** Set once the server announced the cancel extension on any call of this client. */
+  serverCancels: boolean;
   /** Sends the request and opens its channel; throws when the client is closed or the request cannot be sent. */
-  open(request: ClientRequest): Channel;
+  open(request: ClientRequest, extras?: OpenExtras): Channel;
+}
+
+/**
+ * What a call adds to its request beyond the middleware-visible header.
+ * @internal
+ */
+export interface OpenExtras {
+  /** `zrpc_deadline` to send: Unix epoch ms. */
+  readonly deadline?: number;
 }
 
 /**
@@ -71,6 +84,15 @@ function deferred<T>(): Deferred<T> {
 function effectiveTimeout(options: CallOptions, fallback: number): number {
   const ms = options.timeoutMs ?? fallback;
   return ms > 0 && ms <= MAX_TIMER_MS ? ms : 0;
+}
+
+/** The explicit `deadline` call option as epoch ms, or `undefined`; a `RangeError` for junk. */
+function explicitDeadline(options: CallOptions): number | undefined {
+  const { deadline } = options;
+  if (deadline === undefined) return undefined;
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (typeof ms !== "number" || !Number.isFinite(ms)) throw new RangeError(`deadline must be a Date or epoch milliseconds, got ${String(deadline)}`);
+  return ms;
 }
 
 /**
@@ -168,13 +190,23 @@ export class CallCore {
     this.sent = true;
     this.sendSettled.resolve();
     const { method, args, options } = this.request;
+    let timeoutMs = effectiveTimeout(options, this.host.defaultTimeoutMs);
     try {
       if (typeof method !== "string") throw new TypeError(`method must be a string, got ${typeof method}`);
       if (!Array.isArray(args)) throw new TypeError("args must be an array of positional arguments");
       this.throwIfAborted();
       runBeforeRequest(this.host.middleware, this.request);
       this.throwIfAborted();
-      this.channel = this.host.open(this.request);
+      // The deadline: now + timeout, or the explicit one when it comes first.
+      const now = this.host.timerClock.now();
+      const explicit = explicitDeadline(options);
+      if (explicit !== undefined) {
+        const left = Math.ceil(explicit - now);
+        if (left <= 0) throw this.timeoutError(0);
+        if (timeoutMs === 0 || left < timeoutMs) timeoutMs = Math.min(left, MAX_TIMER_MS);
+      }
+      const sendDeadline = explicit !== undefined || (this.host.extensions.deadline && timeoutMs > 0);
+      this.channel = this.host.open(this.request, sendDeadline ? { deadline: Math.ceil(now + timeoutMs) } : {});
     } catch (error) {
       this.phase = "done";
       this.outcome.reject(error);
@@ -185,7 +217,6 @@ export class CallCore {
       return this.outcome.promise;
     }
     this.phase = "first";
-    const timeoutMs = effectiveTimeout(options, this.host.defaultTimeoutMs);
     if (timeoutMs > 0) this.timer = this.host.timerClock.setTimeout(() => this.onTimeout(timeoutMs), timeoutMs);
     const signal = options.signal;
     if (signal !== undefined) {
@@ -205,9 +236,8 @@ export class CallCore {
     if (signal?.aborted === true) throw new CanceledError(this.request.method, { cause: signal.reason });
   }
 
-  private onTimeout(timeoutMs: number): void {
-    this.timer = undefined;
-    if (this.phase !== "first") return;
+  /** A `TimeoutExpired` after the `afterReply` hooks (a hook may replace it). */
+  private timeoutError(timeoutMs: number): unknown {
     let error: unknown = new TimeoutExpired(this.request.method, timeoutMs);
     appendCallSite(error as Error, this.site);
     try {
@@ -215,7 +245,15 @@ export class CallCore {
     } catch (hookError) {
       error = hookError;
     }
+    return error;
+  }
+
+  private onTimeout(timeoutMs: number): void {
+    this.timer = undefined;
+    if (this.phase !== "first") return;
+    const error = this.timeoutError(timeoutMs);
     this.failure = error;
+    this.cancelRemote("timeout");
     this.fail(error);
   }
 
@@ -223,7 +261,20 @@ export class CallCore {
     if (this.phase === "done") return;
     const error = new CanceledError(this.request.method, { cause: signal.reason });
     this.failure = error;
+    this.cancelRemote("canceled");
     this.fail(error);
+  }
+
+  /**
+   * zrpc cancel extension: tells the server to stop, when this client uses the extension and the
+   * server announced it (on this call, or on an earlier one of this client). A zerorpc-python
+   * server never announces it, so it never gets the event (docs/protocol/README.md).
+   */
+  private cancelRemote(reason: CancelReason): void {
+    const channel = this.channel;
+    if (!this.host.extensions.cancel || channel === undefined || !channel.isOpen) return;
+    if (channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) this.host.serverCancels = true;
+    if (this.host.serverCancels) channel.sendCancel(reason);
   }
 
   // ------------------------------------------------------------------ reading
@@ -341,6 +392,10 @@ export class CallCore {
   private end(): void {
     this.phase = "done";
     this.clearTimer();
+    // Remember a server that can cancel, for calls cancelled before it could announce itself.
+    if (this.host.extensions.cancel && this.channel?.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) {
+      this.host.serverCancels = true;
+    }
     const signal = this.request.options.signal;
     if (this.abortListener !== undefined && signal !== undefined) {
       signal.removeEventListener("abort", this.abortListener);
@@ -418,6 +473,7 @@ export class CallCore {
   private abandon(): Promise<Step> {
     if (this.phase !== "done" || !this.sent) {
       this.abandoned = true;
+      if (this.phase !== "done") this.cancelRemote("abandoned");
       this.end();
       this.outcome.resolve(undefined);
     }

@@ -1,8 +1,8 @@
-import { createMultiplexer } from "@zrpc/channel";
+import { ZrpcExtensions, createMultiplexer } from "@zrpc/channel";
 import type { Channel, Clock, Multiplexer } from "@zrpc/channel";
 import { ZrpcError } from "@zrpc/wire";
 import { CallCore, CallResultImpl } from "./call.js";
-import type { CallHost, CallResult } from "./call.js";
+import type { CallHost, CallResult, OpenExtras } from "./call.js";
 import { captureCallSite } from "./errors.js";
 import { outgoingHeader } from "./middleware.js";
 import type { ClientMiddleware, ClientRequest } from "./middleware.js";
@@ -98,6 +98,19 @@ const timeoutClock: Clock = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };
 
+/**
+ * Throws a `RangeError` unless `value` is `undefined` or a positive integer.
+ * @internal
+ */
+export function checkMaxMessageBytes(value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
+    throw new RangeError(`maxMessageBytes must be a positive integer, got ${String(value)}`);
+  }
+}
+
+/** `zrpc_caps` of a request from a client with the cancel extension. */
+const CANCEL_CAPS: readonly string[] = Object.freeze([ZrpcExtensions.cancelCap]);
+
 function defaultTimeout(value: number | null | undefined): number {
   if (value === undefined) return DEFAULT_TIMEOUT_MS;
   if (value === null) return 0;
@@ -109,10 +122,15 @@ class ClientImpl implements CallHost, AsyncDisposable {
   readonly middleware: readonly ClientMiddleware[];
   readonly defaultTimeoutMs: number;
   readonly timerClock: Clock;
+  readonly extensions: { readonly deadline: boolean; readonly cancel: boolean };
+  /** The server announced the cancel extension on some call of this client. */
+  serverCancels = false;
   readonly proxy: unknown;
   readonly #multiplexer: Multiplexer;
   #closing = false;
   #ended = false;
+  /** Why the transport ended by itself (e.g. a refused CURVE key), for later calls' errors. */
+  #endError: Error | undefined;
 
   constructor(options: ClientOptions) {
     const { transport } = options;
@@ -123,19 +141,31 @@ class ClientImpl implements CallHost, AsyncDisposable {
     this.middleware = Object.freeze([...(options.middleware ?? [])]);
     this.defaultTimeoutMs = defaultTimeout(options.timeoutMs);
     this.timerClock = options.clock ?? timeoutClock;
+    const extensions = options.extensions ?? false;
+    this.extensions = {
+      deadline: extensions === true || (Array.isArray(extensions) && extensions.includes("deadline")),
+      cancel: extensions === true || (Array.isArray(extensions) && extensions.includes("cancel")),
+    };
+    const { maxMessageBytes } = options;
+    checkMaxMessageBytes(maxMessageBytes);
+    const decode =
+      maxMessageBytes === undefined || options.decode?.maxMessageBytes !== undefined
+        ? options.decode
+        : { ...options.decode, maxMessageBytes };
     this.#multiplexer = createMultiplexer(transport, {
       role: "client",
       ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
       ...(options.passiveHeartbeat !== undefined && { passiveHeartbeat: options.passiveHeartbeat }),
       ...(options.receiveBuffer !== undefined && { receiveBuffer: options.receiveBuffer }),
       ...(options.clock !== undefined && { clock: options.clock }),
-      ...(options.decode !== undefined && { decode: options.decode }),
+      ...(decode !== undefined && { decode }),
       ...(options.encode !== undefined && { encode: options.encode }),
       ...(options.onProtocolError !== undefined && { onProtocolError: options.onProtocolError }),
       ...(options.onDrop !== undefined && { onDrop: options.onDrop }),
     });
-    void this.#multiplexer.closed.then(() => {
+    void this.#multiplexer.closed.then((error) => {
       this.#ended = true;
+      this.#endError = error;
     });
     this.proxy = createProxy(this);
   }
@@ -148,9 +178,19 @@ class ClientImpl implements CallHost, AsyncDisposable {
     return this.#closing || this.#ended;
   }
 
-  open(request: ClientRequest): Channel {
-    if (this.isClosed) throw new ZrpcError("closed", `cannot call ${request.method}: the client is closed`);
-    const header = outgoingHeader(request);
+  open(request: ClientRequest, extras: OpenExtras = {}): Channel {
+    if (this.isClosed) {
+      const why = this.#closing ? undefined : this.#endError;
+      throw new ZrpcError(
+        "closed",
+        `cannot call ${request.method}: the client is closed${why === undefined ? "" : ` (${why.message})`}`,
+        why === undefined ? undefined : { cause: why },
+      );
+    }
+    let header = outgoingHeader(request);
+    // docs/protocol/README.md, "zrpc extensions": after the task-context keys.
+    if (extras.deadline !== undefined) header = { ...header, [ZrpcExtensions.deadlineKey]: extras.deadline };
+    if (this.extensions.cancel) header = { ...header, [ZrpcExtensions.capsKey]: CANCEL_CAPS };
     const receiveBuffer = request.options.receiveBuffer;
     return this.#multiplexer.open(request.method, request.args, {
       ...(header !== undefined && { header }),

@@ -1,6 +1,6 @@
 import { connectDealer } from "@zrpc/transport-zeromq";
 import type { ZeromqTransportOptions } from "@zrpc/transport-zeromq";
-import { createClient } from "./client.js";
+import { checkMaxMessageBytes, createClient } from "./client.js";
 import type { Client } from "./client.js";
 import type { ClientOptions } from "./options.js";
 
@@ -25,7 +25,12 @@ export async function connect<TService = unknown>(
   options: ConnectOptions = {},
 ): Promise<Client<TService>> {
   const { zeromq, ...clientOptions } = options;
-  const transport = await connectDealer(endpoint, zeromq);
+  const { maxMessageBytes } = clientOptions;
+  checkMaxMessageBytes(maxMessageBytes);
+  const transport = await connectDealer(
+    endpoint,
+    maxMessageBytes !== undefined && zeromq?.maxMessageSize === undefined ? { ...zeromq, maxMessageSize: maxMessageBytes } : zeromq,
+  );
   try {
     return createClient<TService>({ ...clientOptions, transport });
   } catch (error) {

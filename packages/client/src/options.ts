@@ -16,9 +16,20 @@ export interface CallOptions {
    */
   readonly timeoutMs?: number;
   /**
+   * An absolute deadline for the first reply (a `Date`, or Unix epoch milliseconds), for passing
+   * the time left on from one call to the next (`{ deadline: call.deadline }` in a server
+   * handler). The call waits until this deadline or `timeoutMs`, whichever comes first, and then
+   * fails with `TimeoutExpired`; a deadline already past fails at once without sending anything.
+   * An explicit deadline is always sent to the server as `zrpc_deadline` (see
+   * {@link ClientOptions.extensions}).
+   */
+  readonly deadline?: number | Date;
+  /**
    * Abort to cancel: the call rejects (or the stream iteration throws) with a `CanceledError`
-   * (code `"canceled"`, the abort reason as `cause`) and the call is closed locally. Nothing is
-   * sent on the wire. An already aborted signal rejects without sending the request.
+   * (code `"canceled"`, the abort reason as `cause`) and the call is closed locally. With the
+   * `"cancel"` extension and a zrpc server that announced it, `_zrpc_cancel` tells the server to
+   * stop the handler; otherwise nothing is sent and the server notices through the missing
+   * heartbeats. An already aborted signal rejects without sending the request.
    */
   readonly signal?: AbortSignal;
   /**
@@ -33,6 +44,9 @@ export interface CallOptions {
    */
   readonly receiveBuffer?: number;
 }
+
+/** The zrpc wire extensions a client can use (docs/protocol/README.md, "zrpc extensions"). */
+export type ClientExtension = "deadline" | "cancel";
 
 /** Options of {@link createClient} (and, without `transport`, of `connect`). */
 export interface ClientOptions {
@@ -62,6 +76,26 @@ export interface ClientOptions {
   readonly receiveBuffer?: number;
   /** Middlewares, run in order (the first one's `around` is the outermost). */
   readonly middleware?: readonly ClientMiddleware[];
+  /**
+   * zrpc wire extensions to use with servers that understand them (zerorpc-python ignores both):
+   * - `"deadline"`: every request carries its deadline, `now + timeout`, as `zrpc_deadline`
+   *   (Unix epoch ms), so a zrpc server drops requests that arrive too late (a server that was
+   *   down or restarting) and aborts handlers whose client gave up;
+   * - `"cancel"`: requests announce `zrpc_caps: ["cancel"]`, and once the server announced it too,
+   *   aborting a call, its timeout and leaving a stream early send `_zrpc_cancel`, which aborts
+   *   the handler's signal at once instead of after two heartbeat intervals.
+   *
+   * `true` for both. Default: none (`false`), so requests stay exactly what zerorpc-python sends.
+   * Deadlines assume the two clocks agree (NTP): a server whose clock runs ahead by more than a
+   * call's timeout drops every such call.
+   */
+  readonly extensions?: boolean | readonly ClientExtension[];
+  /**
+   * Largest reply accepted, in bytes: sets `decode.maxMessageBytes` (unless `decode` sets it) and,
+   * for `connect()`, the socket's `maxMessageSize` (unless `zeromq` sets it). Default: the
+   * decoder's 100 MiB and the transport's 100 MiB + 1 KiB.
+   */
+  readonly maxMessageBytes?: number;
   /** Decoder options for replies (limits, str/bin handling), passed to `@zrpc/wire`. */
   readonly decode?: DecodeOptions;
   /** Encoder options for requests, passed to `@zrpc/wire`. */

@@ -31,10 +31,25 @@ export interface CallContext {
   readonly remoteVersion: number | undefined;
   /**
    * Aborts when the call should stop: the client was lost (no heartbeat for two intervals: a
-   * `LostRemote` reason), the server gave up on it while closing (`ShutdownError`), or the call
-   * ended (its reply was sent: a `ChannelClosedError` reason).
+   * `LostRemote` reason), the client's deadline passed before the first reply (`DeadlineExceeded`),
+   * the client cancelled the call (`CallCancelled`; both through zrpc's extensions, see
+   * docs/protocol/README.md), the server gave up on it while closing (`ShutdownError`), or the
+   * call ended (its reply was sent: a `ChannelClosedError` reason).
    */
   readonly signal: AbortSignal;
+  /**
+   * The client's deadline for the first reply, Unix epoch milliseconds (the request's
+   * `zrpc_deadline`, sent by zrpc clients with the deadline extension), or `undefined` when the
+   * client sent none (zerorpc-python never does) or the server ignores deadlines. When it passes
+   * before the first reply, `signal` aborts with a `DeadlineExceeded` and nothing is sent. Pass
+   * the remaining time on to calls this handler makes (`{ deadline: call.deadline }`).
+   */
+  readonly deadline: number | undefined;
+  /**
+   * Milliseconds left until {@link deadline} (0 once it passed), or `Infinity` without one.
+   * Read against the server's clock.
+   */
+  remainingMs(): number;
   /** The service name (as `_zerorpc_name` answers). */
   readonly serverName: string;
   /** The method, or `undefined` for an unknown method (the call then fails with `NameError`). */

@@ -112,3 +112,63 @@ export class ShutdownError extends ZrpcError {
   }
 }
 const isShutdownError = defineErrorBrand(ShutdownError, "zrpc.ShutdownError");
+
+/**
+ * The reason a call's `signal` aborts with when the client cancelled it through zrpc's cancel
+ * extension (`_zrpc_cancel`, code `"canceled"`): the caller aborted, or gave up on a stream.
+ * The call's outcome is then `{ kind: "cancelled" }` and nothing more is sent for it. (A client
+ * that cancels because its timeout expired gives a {@link DeadlineExceeded} instead.)
+ */
+export class CallCancelled extends ZrpcError {
+  /** What the client said: `"canceled"` (its signal aborted) or `"abandoned"` (it left a stream). */
+  readonly reason: "canceled" | "abandoned";
+  /**
+   * @param reason - the client's reason
+   * @param options - standard `ErrorOptions`
+   */
+  constructor(reason: "canceled" | "abandoned" = "canceled", options?: ErrorOptions) {
+    super("canceled", reason === "abandoned" ? "the client abandoned the stream" : "the client cancelled the call", options);
+    this.reason = reason;
+  }
+
+  /** True for a `CallCancelled` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is CallCancelled {
+    return isCallCancelled(value);
+  }
+}
+const isCallCancelled = defineErrorBrand(CallCancelled, "zrpc.CallCancelled");
+
+/**
+ * The reason a call's `signal` aborts with when its deadline passed before the first reply was
+ * sent (code `"timeout"`): the client's `zrpc_deadline`, or a client that cancelled because its
+ * timeout expired. The call's outcome is then `{ kind: "timed-out" }` and nothing more is sent:
+ * the client has given up already.
+ */
+export class DeadlineExceeded extends ZrpcError {
+  /** The deadline, Unix epoch milliseconds, when the client sent one. */
+  readonly deadline: number | undefined;
+  /**
+   * @param deadline - the deadline that passed (epoch ms), if known
+   * @param options - standard `ErrorOptions`
+   */
+  constructor(deadline?: number, options?: ErrorOptions) {
+    super(
+      "timeout",
+      deadline === undefined ? "the client's timeout expired" : `deadline exceeded (${describeTime(deadline)})`,
+      options,
+    );
+    this.deadline = deadline;
+  }
+
+  /** True for a `DeadlineExceeded` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is DeadlineExceeded {
+    return isDeadlineExceeded(value);
+  }
+}
+const isDeadlineExceeded = defineErrorBrand(DeadlineExceeded, "zrpc.DeadlineExceeded");
+
+/** An epoch-ms time as ISO text, or the plain number when it is outside `Date`'s range. */
+function describeTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms after the epoch` : date.toISOString();
+}

@@ -1,17 +1,19 @@
 // Public entry of @zrpc/server. Symbols for applications first, then those for library authors.
 
 export { createServer, DEFAULT_CLOSE_GRACE_MS, DEFAULT_LOG_RATE_LIMIT } from "./server.js";
-export type { Server, ServerOptions, ServerTransportOptions } from "./server.js";
+export type { Server, ServerExtension, ServerOptions, ServerTransportOptions } from "./server.js";
 export { createRegistry, registry, register, isRegistry } from "./registry.js";
 export type { Handler, MethodSpec, RegisterOptions, Registry } from "./registry.js";
 export type { Service, ServiceMethodsOptions } from "./service.js";
 export { getCallContext } from "./call-context.js";
 export type { CallContext } from "./call-context.js";
-export { ServiceError, raise, RegistrationError, ShutdownError } from "./errors.js";
+export { ServiceError, raise, RegistrationError, ShutdownError, CallCancelled, DeadlineExceeded } from "./errors.js";
 export type { RegistrationErrorReason } from "./errors.js";
 export type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
 export { processWarningLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
+// Types of CURVE security for `bind()` / `connect()` (make keys with `curveKeyPair` of @zrpc/transport-zeromq).
+export type { AuthFailure, CurveKeyPair, CurveServerOptions } from "@zrpc/transport-zeromq";
 
 // Symbols below are for library authors (middleware, tooling): argument introspection helpers.
 

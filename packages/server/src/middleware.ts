@@ -24,8 +24,11 @@ export interface ErrorReply {
  *   the result failed);
  * - `stream-done`: `STREAM_DONE` was sent after `items` `STREAM` events;
  * - `lost-remote`: the client stopped heartbeating (or broke flow control); nothing more is sent;
- * - `cancelled` / `timed-out`: reserved for client cancellation and server deadlines (not produced
- *   yet);
+ * - `cancelled`: the client cancelled the call (zrpc's `_zrpc_cancel` extension); `reason` is the
+ *   `CallCancelled` the signal aborted with; nothing more is sent;
+ * - `timed-out`: the client's deadline (`zrpc_deadline`) passed before the first reply, on arrival
+ *   (the handler never ran), while waiting for a slot or while running, or the client cancelled
+ *   because its timeout expired; nothing is sent;
  * - `shutdown`: the server (or its transport) closed before the call finished; nothing is sent.
  */
 export type CallOutcome =

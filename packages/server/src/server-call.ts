@@ -1,12 +1,12 @@
 // One call on the answering side (PROTOCOL.md section 6): lookup, middleware, the handler, the
 // reply (OK / ERR / STREAM... STREAM_DONE) and exactly one outcome.
-import { ChannelClosedError } from "@zrpc/channel";
-import type { Channel, ChannelEnd } from "@zrpc/channel";
+import { ChannelClosedError, ZrpcExtensions, readDeadline } from "@zrpc/channel";
+import type { CancelReason, Channel, ChannelEnd, Clock } from "@zrpc/channel";
 import { EncodeError, EventNames } from "@zrpc/wire";
 import type { Event } from "@zrpc/wire";
 import { callContextStorage } from "./call-context.js";
 import type { CallContext } from "./call-context.js";
-import { ServiceError } from "./errors.js";
+import { CallCancelled, DeadlineExceeded, ServiceError } from "./errors.js";
 import type { RateLimitedLogger } from "./logger.js";
 import { composeAround } from "./middleware.js";
 import type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
@@ -20,6 +20,10 @@ export interface Dispatcher {
   readonly tracebacks: boolean;
   readonly asyncContext: boolean;
   readonly log: RateLimitedLogger;
+  /** The server's clock: deadlines are compared with `clock.now()` (epoch ms for the real clock). */
+  readonly clock: Clock;
+  /** Which zrpc extensions the server honours (docs/protocol/README.md, "zrpc extensions"). */
+  readonly extensions: { readonly deadline: boolean; readonly cancel: boolean };
   /** Built-in methods first, then the service's. */
   lookup(name: string): { spec: MethodSpec; introspection: boolean; thisArg: object | undefined } | undefined;
   /** The call reached its outcome (onEnd hooks are starting). */
@@ -27,6 +31,11 @@ export interface Dispatcher {
   /** An onEnd chain is running; the server's close() waits for it. */
   track(hooks: Promise<void>): void;
 }
+
+/** The announcement a server adds to its heartbeats and first reply for a cancel-capable request. */
+const CANCEL_ANNOUNCEMENT: Readonly<Record<string, unknown>> = Object.freeze({
+  [ZrpcExtensions.capsKey]: Object.freeze([ZrpcExtensions.cancelCap]),
+});
 
 /** Header keys a task context may not override. */
 const RESERVED_HEADER_KEYS = new Set(["message_id", "v", "response_to"]);
@@ -158,10 +167,18 @@ export class ServerCall {
   private items = 0;
   private iterator: AnyIterator | undefined;
   private iteratorClosed = false;
+  /** The client's deadline (epoch ms), when it sent one and deadlines are honoured. */
+  private readonly deadline: number | undefined;
+  private deadlineTimer: unknown;
+  /** The first reply event (OK, ERR, STREAM, STREAM_DONE) went out: the deadline no longer applies. */
+  private firstReplySent = false;
 
   constructor(dispatcher: Dispatcher, channel: Channel, request: Event) {
     this.dispatcher = dispatcher;
     this.channel = channel;
+    const { extensions, clock } = dispatcher;
+    const deadline = extensions.deadline ? readDeadline(request.header) : undefined;
+    this.deadline = deadline;
     const method = request.name;
     const found = dispatcher.lookup(method);
     const { args, error } = positionalArgs(method, request.args);
@@ -180,10 +197,65 @@ export class ServerCall {
       spec: found?.spec,
       introspection: found?.introspection ?? false,
       locals,
+      deadline,
+      remainingMs: deadline === undefined ? () => Number.POSITIVE_INFINITY : () => Math.max(0, deadline - clock.now()),
     };
     this.context = context;
+    if (extensions.cancel && channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) {
+      // docs/protocol/README.md, "zrpc extensions": only for requests that announced "cancel".
+      channel.onCancel((reason) => this.cancelledByClient(reason));
+      channel.announce(CANCEL_ANNOUNCEMENT);
+    }
     // Last: fires at once if the channel has already ended.
     channel.onEnd((end) => this.channelEnded(end));
+  }
+
+  /**
+   * Applies the client's deadline: a request whose deadline has passed on arrival is dropped at
+   * once (outcome `timed-out`, no reply: the client gave up already) and `true` is returned;
+   * otherwise a timer aborts the call when the deadline passes before the first reply.
+   */
+  armDeadline(): boolean {
+    const deadline = this.deadline;
+    if (deadline === undefined || this.isSettled) return this.isSettled;
+    const { clock } = this.dispatcher;
+    const left = deadline - clock.now();
+    if (left <= 0) {
+      this.expire();
+      return true;
+    }
+    // Longer than setTimeout can wait: a deadline that far away never matters.
+    if (left <= 2_147_483_647) this.deadlineTimer = clock.setTimeout(() => this.expire(), left);
+    return false;
+  }
+
+  /** The deadline passed: give up on the call unless its first reply went out already. */
+  private expire(): void {
+    this.deadlineTimer = undefined;
+    if (this.isSettled || this.firstReplySent) return;
+    this.abort(new DeadlineExceeded(this.deadline));
+    this.settle({ kind: "timed-out" });
+  }
+
+  /** The client sent `_zrpc_cancel`: stop, send nothing more. */
+  private cancelledByClient(reason: CancelReason): void {
+    if (this.isSettled) return;
+    if (reason === "timeout") {
+      this.abort(new DeadlineExceeded(this.deadline));
+      this.settle({ kind: "timed-out" });
+      return;
+    }
+    const error = new CallCancelled(reason);
+    this.abort(error);
+    this.settle({ kind: "cancelled", reason: error });
+  }
+
+  private clearDeadline(): void {
+    this.firstReplySent = true;
+    if (this.deadlineTimer !== undefined) {
+      this.dispatcher.clock.clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    }
   }
 
   /** Run the call (its concurrency slot, if any, is taken). Never rejects. */
@@ -314,6 +386,7 @@ export class ServerCall {
         }
         if (this.isSettled) return;
         this.channel.send(EventNames.stream, value, this.replyHeader());
+        if (!this.firstReplySent) this.clearDeadline();
         this.items += 1;
       }
     } finally {
@@ -372,6 +445,7 @@ export class ServerCall {
     await this.channel.whenWritable();
     if (this.isSettled) throw new ChannelClosedError("call already ended");
     this.channel.send(name, args, this.replyHeader());
+    this.clearDeadline();
   }
 
   /** Answers ERR for `error` (after the inspectError hooks), then settles with it. */
@@ -416,6 +490,10 @@ export class ServerCall {
   private settle(outcome: CallOutcome): void {
     if (this.isSettled) return;
     this.isSettled = true;
+    if (this.deadlineTimer !== undefined) {
+      this.dispatcher.clock.clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    }
     this.dispatcher.settled(this);
     // Closing ends the channel's heartbeat and aborts call.signal ("the call is over").
     this.channel.close();

@@ -1,12 +1,13 @@
 // The zerorpc server: serves a method table over any number of transports.
-import { DEFAULT_HEARTBEAT_MS, createMultiplexer, systemClock } from "@zrpc/channel";
-import type { Channel, Clock, Multiplexer, Transport } from "@zrpc/channel";
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CHANNELS_PER_PEER, createMultiplexer, systemClock } from "@zrpc/channel";
+import type { Channel, Clock, Multiplexer, Peer, Transport } from "@zrpc/channel";
 import { createZeromqTransport } from "@zrpc/transport-zeromq";
-import type { ZeromqTransport, ZeromqTransportOptions } from "@zrpc/transport-zeromq";
+import type { AuthFailure, ZeromqTransport, ZeromqTransportOptions } from "@zrpc/transport-zeromq";
 import { ZrpcError, messageIdToString } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event } from "@zrpc/wire";
 import { ShutdownError } from "./errors.js";
 import { createIntrospection } from "./introspection.js";
+import { pythonExceptionRepr } from "./python.js";
 import { RateLimitedLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
 import type { ServerMiddleware } from "./middleware.js";
@@ -19,6 +20,9 @@ import type { Service, ServiceMethodsOptions } from "./service.js";
 export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** Default of {@link ServerOptions.logRateLimit}: 10 messages per second. */
 export const DEFAULT_LOG_RATE_LIMIT = 10;
+
+/** The zrpc wire extensions a server can honour (docs/protocol/README.md, "zrpc extensions"). */
+export type ServerExtension = "deadline" | "cancel";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -49,6 +53,28 @@ export interface ServerOptions {
   readonly maxConcurrentCalls?: number;
   /** Decoder limits for incoming events (see `@zrpc/wire`'s `DecodeOptions`). */
   readonly decode?: DecodeOptions;
+  /**
+   * Largest incoming message in bytes, enforced twice: by the decoder (`decode.maxMessageBytes`,
+   * unless `decode` sets it) and by the ZeroMQ sockets that `bind()`/`connect()` create
+   * (`maxMessageSize`, unless their options set it: libzmq then drops the connection of a peer
+   * that sends a bigger frame). Default: the decoder's 100 MiB and the transport's 100 MiB + 1 KiB.
+   */
+  readonly maxMessageBytes?: number;
+  /**
+   * Most calls one client (one peer of a transport) may have open at once, waiting ones included.
+   * A request beyond it is answered at once with `ERR LimitExceeded` (the handler does not run,
+   * no middleware hook sees it) and a rate-limited warning is logged. Default 10 000;
+   * `0` means no limit.
+   */
+  readonly maxChannelsPerPeer?: number;
+  /**
+   * Which zrpc wire extensions to honour for clients that use them (zerorpc-python clients never
+   * do): `"deadline"` drops requests whose `zrpc_deadline` has passed on arrival and aborts calls
+   * whose deadline passes before their first reply (outcome `timed-out`); `"cancel"` lets a client
+   * stop a call with `_zrpc_cancel` (outcome `cancelled`) and announces that in `zrpc_caps`.
+   * Default `true` (both); `false` for none. See docs/protocol/README.md, "zrpc extensions".
+   */
+  readonly extensions?: boolean | readonly ServerExtension[];
   /** Encoder options for replies (see `@zrpc/wire`'s `EncodeOptions`). */
   readonly encode?: EncodeOptions;
   /**
@@ -184,12 +210,24 @@ class ZrpcServer implements Server {
     this.name = options.name ?? table.defaultName;
     const builtins = createIntrospection(table, () => this.name);
     const middleware = [...(options.middleware ?? [])];
+    const maxBytes = options.maxMessageBytes;
+    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 1)) {
+      throw new RangeError(`maxMessageBytes must be a positive integer, got ${maxBytes}`);
+    }
+    const perPeer = options.maxChannelsPerPeer;
+    if (perPeer !== undefined && !(perPeer >= 0)) throw new RangeError(`maxChannelsPerPeer must be >= 0, got ${perPeer}`);
+    const extensions = options.extensions ?? true;
     this.dispatcher = {
       serverName: this.name,
       middleware,
       tracebacks: options.tracebacks ?? true,
       asyncContext: options.asyncContext ?? true,
       log: this.log,
+      clock: this.clock,
+      extensions: {
+        deadline: extensions === true || (Array.isArray(extensions) && extensions.includes("deadline")),
+        cancel: extensions === true || (Array.isArray(extensions) && extensions.includes("cancel")),
+      },
       lookup: (method) => {
         const builtin = builtins.get(method);
         if (builtin !== undefined) return { spec: builtin, introspection: true, thisArg: undefined };
@@ -221,13 +259,21 @@ class ZrpcServer implements Server {
       throw new TypeError(`a server needs a router (or dealer) transport, got ${transport.kind}`);
     }
     const heartbeatMs = this.options.heartbeatMs === undefined ? DEFAULT_HEARTBEAT_MS : this.options.heartbeatMs;
+    const { maxMessageBytes } = this.options;
+    const decode: DecodeOptions | undefined =
+      maxMessageBytes === undefined || this.options.decode?.maxMessageBytes !== undefined
+        ? this.options.decode
+        : { ...this.options.decode, maxMessageBytes };
+    const maxChannelsPerPeer = this.options.maxChannelsPerPeer ?? DEFAULT_MAX_CHANNELS_PER_PEER;
     const multiplexer = createMultiplexer(transport, {
       role: "server",
       heartbeatMs,
       clock: this.clock,
-      ...(this.options.decode === undefined ? {} : { decode: this.options.decode }),
+      maxChannelsPerPeer,
+      ...(decode === undefined ? {} : { decode }),
       ...(this.options.encode === undefined ? {} : { encode: this.options.encode }),
       onRequest: (channel, request) => this.accept(channel, request),
+      onChannelLimit: (request, peer, answer) => this.refuse(request, peer, answer, maxChannelsPerPeer),
       onProtocolError: (error, peer) => {
         this.log.warn(`zrpc server: dropped an undecodable message from peer ${peer.key || "(dealer)"}: ${error.message}`);
       },
@@ -256,7 +302,14 @@ class ZrpcServer implements Server {
 
   private async openTransport(options: ZeromqTransportOptions): Promise<ZeromqTransport> {
     if (this.closing !== undefined) throw new ZrpcError("closed", "the server is closed");
-    const transport = await createZeromqTransport("router", options);
+    const { maxMessageBytes } = this.options;
+    const settings: ZeromqTransportOptions = {
+      ...options,
+      ...(maxMessageBytes !== undefined && options.maxMessageSize === undefined && { maxMessageSize: maxMessageBytes }),
+      ...(options.curve !== undefined &&
+        options.onAuthFailure === undefined && { onAuthFailure: (failure: AuthFailure) => this.authFailed(failure) }),
+    };
+    const transport = await createZeromqTransport("router", settings);
     if (this.closing !== undefined) {
       // close() ran while the socket was being set up.
       await transport.close();
@@ -264,6 +317,22 @@ class ZrpcServer implements Server {
     }
     this.serve(transport);
     return transport;
+  }
+
+  /** A client failed the CURVE handshake (the default `onAuthFailure` of `bind()`/`connect()`). */
+  private authFailed(failure: AuthFailure): void {
+    this.log.warn(`zrpc server: ${failure.message}`);
+  }
+
+  /** A client is over `maxChannelsPerPeer`: answer ERR LimitExceeded without running anything. */
+  private refuse(request: Event, peer: Peer, answer: (name: string, args: unknown) => void, limit: number): void {
+    const message = `too many calls in progress from this client (maxChannelsPerPeer is ${limit})`;
+    this.log.warn(`zrpc server: refused ${request.name} from peer ${peer.key || "(dealer)"}: ${message}`);
+    if (this.closing !== undefined) return;
+    // PROTOCOL.md 4.1: a request without v (or v < 2) is protocol v1 and gets ERR [repr].
+    const v = request.header.v;
+    const v1 = typeof v !== "number" || v < 2;
+    answer("ERR", v1 ? [pythonExceptionRepr("LimitExceeded", message)] : ["LimitExceeded", message, ""]);
   }
 
   /** A request opened a channel (called by a multiplexer, synchronously: must not throw). */
@@ -277,6 +346,10 @@ class ZrpcServer implements Server {
       }
       const call = new ServerCall(this.dispatcher, channel, request);
       if (call.isSettled) return;
+      if (call.armDeadline()) {
+        this.log.debug(`zrpc server: dropped a request for ${request.name}: its deadline had passed on arrival`);
+        return;
+      }
       this.calls.add(call);
       if (this.slots === undefined) {
         call.holdsSlot = true;

@@ -4,7 +4,15 @@
 export { bindRouter, connectDealer, createZeromqTransport, zeromqVersion } from "./transport.js";
 export type { ZeromqTransport } from "./transport.js";
 export { zeromqTransportDefaults } from "./options.js";
-export type { ZeromqTransportOptions } from "./options.js";
+export type {
+  AuthFailure,
+  CurveClientOptions,
+  CurveOptions,
+  CurveServerOptions,
+  ZeromqTransportOptions,
+} from "./options.js";
+export { curveKeyPair, isCurveKey } from "./curve.js";
+export type { CurveKeyPair } from "./curve.js";
 export { TransportError } from "./errors.js";
 export type { TransportErrorCode } from "./errors.js";
 

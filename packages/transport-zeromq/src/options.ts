@@ -1,4 +1,62 @@
 import type { TransportKind } from "@zrpc/channel";
+import { isCurveKey } from "./curve.js";
+
+/**
+ * This transport is a CURVE **server** (ZMTP-CURVE, RFC 26): every connection is encrypted, and
+ * clients must know this key pair's public key. Whether the socket binds or connects does not
+ * matter. Keys are Z85 strings of 40 characters, as {@link curveKeyPair} makes them.
+ */
+export interface CurveServerOptions {
+  /** This socket's public key (Z85). Give it to the clients; libzmq does not need it here. */
+  readonly publicKey?: string;
+  /** This socket's secret key (Z85). Keep it private. */
+  readonly secretKey: string;
+  /**
+   * Which clients may connect, by CURVE public key (Z85): a list, or a function deciding per key
+   * (and the client's IP address). Every other key is refused during the handshake (ZAP status
+   * 400; the client sees an authentication failure, `onAuthFailure` here gets the key). Without
+   * it, any client that knows the server's public key is accepted: the traffic is encrypted but
+   * the clients are not authenticated. With it, the socket runs in a ZeroMQ context of its own
+   * (the ZAP handler, RFC 27, lives at `inproc://zeromq.zap.01` of that context), so its
+   * `inproc://` endpoints are not reachable from sockets of other contexts.
+   */
+  readonly allowedClientKeys?: Iterable<string> | ((publicKey: string, address: string) => boolean);
+}
+
+/**
+ * This transport is a CURVE **client**: it encrypts its connections and authenticates the server
+ * by its public key. Keys are Z85 strings of 40 characters.
+ */
+export interface CurveClientOptions {
+  /** The server's public key (Z85): a server with another key fails the handshake. */
+  readonly serverKey: string;
+  /** This client's public key (Z85); with `secretKey`, or both left out to use a fresh pair. */
+  readonly publicKey?: string;
+  /** This client's secret key (Z85). */
+  readonly secretKey?: string;
+}
+
+/** CURVE security of a transport: {@link CurveServerOptions} or {@link CurveClientOptions}. */
+export type CurveOptions = CurveServerOptions | CurveClientOptions;
+
+/** A peer failed the security handshake with this transport. */
+export interface AuthFailure {
+  /**
+   * `"auth"`: a CURVE key was refused (by this server's `allowedClientKeys`, or by the server
+   * this client talks to); `"protocol"`: the peers could not agree (a plaintext peer meeting a
+   * CURVE one: `ERR_ZMTP_MECHANISM_MISMATCH`, or a wrong server key: `ERR_ZMTP_CRYPTOGRAPHIC`);
+   * `"other"`: the handshake broke off without detail (often the other side refused it).
+   */
+  readonly kind: "auth" | "protocol" | "other";
+  /** The endpoint of the connection, or the client's IP address for a refused key. */
+  readonly address: string;
+  /** The refused client key (Z85), on the server side of an `"auth"` failure. */
+  readonly publicKey?: string;
+  /** One line saying what happened, naming the key or endpoint. */
+  readonly message: string;
+  /** The zeromq.js event error (with its `code` or `status`), when there is one. */
+  readonly error?: Error;
+}
 
 /** Options of {@link createZeromqTransport}. Every field is optional; defaults are in {@link zeromqTransportDefaults}. */
 export interface ZeromqTransportOptions {
@@ -64,6 +122,27 @@ export interface ZeromqTransportOptions {
    * the transport goes on). Fatal errors close the transport and show in `closed` instead.
    */
   onError?: (error: Error) => void;
+  /**
+   * CURVE encryption and authentication (ZMTP-CURVE): `{ secretKey, allowedClientKeys? }` makes
+   * this socket a CURVE server, `{ serverKey }` a CURVE client. Default: none (plaintext, as
+   * zerorpc-python). A CURVE server refuses plaintext peers and the reverse.
+   */
+  curve?: CurveOptions;
+  /**
+   * Called for every failed security handshake (see {@link AuthFailure}): on a CURVE server for
+   * each refused client key, on a client when the server refused it. With this callback (or
+   * `curve`, or `closeOnAuthFailure`) the transport watches its socket's handshake events.
+   */
+  onAuthFailure?: (failure: AuthFailure) => void;
+  /**
+   * Close the transport when an `"auth"` or `"protocol"` handshake failure happens (the key was
+   * refused, or the peer speaks another security mechanism): iteration then throws, and `closed`
+   * resolves with, a `TransportError` of code `"connect"` saying so, so calls fail at once instead
+   * of waiting for their timeout (libzmq would retry the handshake forever). Default: true for a
+   * CURVE client (`curve.serverKey`), false otherwise. Leave it off on a server: there any refused
+   * client would close it.
+   */
+  closeOnAuthFailure?: boolean;
 }
 
 /** Defaults applied by {@link createZeromqTransport}; the README explains each choice. */
@@ -103,6 +182,12 @@ export interface ResolvedOptions {
   readonly routingId: string | Uint8Array | undefined;
   readonly subscribe: readonly (string | Uint8Array)[];
   readonly onError: ((error: Error) => void) | undefined;
+  readonly curveServer: CurveServerOptions | undefined;
+  readonly curveClient: { serverKey: string; publicKey: string | undefined; secretKey: string | undefined } | undefined;
+  readonly onAuthFailure: ((failure: AuthFailure) => void) | undefined;
+  readonly closeOnAuthFailure: boolean;
+  /** Watch the socket's handshake events. */
+  readonly watchHandshakes: boolean;
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -128,6 +213,42 @@ function endpointList(name: string, value: string | readonly string[] | undefine
   return list;
 }
 
+function curveKey(name: string, value: unknown): string {
+  if (!isCurveKey(value)) {
+    throw new TypeError(`curve.${name} must be a CURVE key: 40 characters of Z85 (see curveKeyPair()), got ${typeof value === "string" ? `${value.length} characters` : typeof value}`);
+  }
+  return value;
+}
+
+function resolveCurve(curve: CurveOptions | undefined): Pick<ResolvedOptions, "curveServer" | "curveClient"> {
+  if (curve === undefined) return { curveServer: undefined, curveClient: undefined };
+  if (typeof curve !== "object" || curve === null) throw new TypeError("curve must be an object");
+  if ("serverKey" in curve && curve.serverKey !== undefined) {
+    const { publicKey, secretKey } = curve;
+    if ((publicKey === undefined) !== (secretKey === undefined)) {
+      throw new TypeError("curve.publicKey and curve.secretKey go together (or leave both out for a fresh pair)");
+    }
+    return {
+      curveServer: undefined,
+      curveClient: {
+        serverKey: curveKey("serverKey", curve.serverKey),
+        publicKey: publicKey === undefined ? undefined : curveKey("publicKey", publicKey),
+        secretKey: secretKey === undefined ? undefined : curveKey("secretKey", secretKey),
+      },
+    };
+  }
+  const server = curve as CurveServerOptions;
+  curveKey("secretKey", server.secretKey);
+  if (server.publicKey !== undefined) curveKey("publicKey", server.publicKey);
+  let allowed = server.allowedClientKeys;
+  if (allowed !== undefined && typeof allowed !== "function") {
+    const keys = [...allowed];
+    keys.forEach((key, index) => curveKey(`allowedClientKeys[${index}]`, key));
+    allowed = keys;
+  }
+  return { curveServer: { ...server, ...(allowed !== undefined && { allowedClientKeys: allowed }) }, curveClient: undefined };
+}
+
 function checkRoutingId(routingId: string | Uint8Array): void {
   const bytes = typeof routingId === "string" ? new TextEncoder().encode(routingId) : routingId;
   if (bytes.length < 1 || bytes.length > 255 || bytes[0] === 0) {
@@ -148,7 +269,13 @@ export function resolveOptions(kind: TransportKind, options: ZeromqTransportOpti
   if (options.subscribe !== undefined && kind !== "sub") {
     throw new TypeError(`subscribe applies to a sub transport, not ${kind}`);
   }
+  const curve = resolveCurve(options.curve);
+  const closeOnAuthFailure = options.closeOnAuthFailure ?? curve.curveClient !== undefined;
   return {
+    ...curve,
+    onAuthFailure: options.onAuthFailure,
+    closeOnAuthFailure,
+    watchHandshakes: options.curve !== undefined || options.onAuthFailure !== undefined || closeOnAuthFailure,
     bind: endpointList("bind", options.bind),
     connect: endpointList("connect", options.connect),
     sendHighWaterMark: integer("sendHighWaterMark", options.sendHighWaterMark, defaults.sendHighWaterMark, 0),

@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { Dealer, Publisher, Pull, Push, Router, Subscriber } from "zeromq";
-import type { Readable, Socket, Writable } from "zeromq";
+import type { Context, Readable, Socket, Writable } from "zeromq";
+import { curveKeyPair } from "./curve.js";
 import type { ResolvedOptions } from "./options.js";
 import type { TransportKind } from "@zrpc/channel";
 
@@ -14,20 +15,48 @@ export interface SocketParts {
   readonly writer: Writable | undefined;
 }
 
+/** The ZAP domain of CURVE servers with an allow-list (any non-empty value makes libzmq ask ZAP). */
+const ZAP_DOMAIN = "zrpc";
+
+/** CURVE socket options, in the order zeromq.js must set them (keys before the mechanism flag). */
+function curveSocketOptions(options: ResolvedOptions): Record<string, string | boolean> {
+  const server = options.curveServer;
+  if (server !== undefined) {
+    return {
+      curveSecretKey: server.secretKey,
+      ...(server.publicKey !== undefined && { curvePublicKey: server.publicKey }),
+      curveServer: true,
+      // With an allow-list, refuse every client while no ZAP handler answers (fail closed).
+      ...(server.allowedClientKeys !== undefined && { zapDomain: ZAP_DOMAIN, zapEnforceDomain: true }),
+    };
+  }
+  const client = options.curveClient;
+  if (client !== undefined) {
+    const own = client.publicKey !== undefined && client.secretKey !== undefined
+      ? { publicKey: client.publicKey, secretKey: client.secretKey }
+      : curveKeyPair();
+    return { curvePublicKey: own.publicKey, curveSecretKey: own.secretKey, curveServerKey: client.serverKey };
+  }
+  return {};
+}
+
 /** Options every socket kind takes. zeromq.js seals sockets, so options a kind lacks must be left out. */
-function commonOptions(options: ResolvedOptions): {
+function commonOptions(options: ResolvedOptions, context: Context | undefined): {
   linger: number;
   maxMessageSize: number;
   immediate: boolean;
   reconnectInterval?: number;
   reconnectMaxInterval?: number;
+  context?: Context;
 } {
   return {
+    ...(context === undefined ? {} : { context }),
     linger: options.linger,
     maxMessageSize: options.maxMessageSize,
     immediate: options.immediate,
     ...(options.reconnectInterval === undefined ? {} : { reconnectInterval: options.reconnectInterval }),
     ...(options.reconnectMaxInterval === undefined ? {} : { reconnectMaxInterval: options.reconnectMaxInterval }),
+    ...curveSocketOptions(options),
   };
 }
 
@@ -37,8 +66,8 @@ function commonOptions(options: ResolvedOptions): {
  * zerorpc-python: a reply to a vanished client is dropped by libzmq instead of failing.
  * @internal
  */
-export function createSocket(kind: TransportKind, options: ResolvedOptions): SocketParts {
-  const common = commonOptions(options);
+export function createSocket(kind: TransportKind, options: ResolvedOptions, context?: Context): SocketParts {
+  const common = commonOptions(options, context);
   const send = { sendHighWaterMark: options.sendHighWaterMark };
   const receive = { receiveHighWaterMark: options.receiveHighWaterMark };
   switch (kind) {

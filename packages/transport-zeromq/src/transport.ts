@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
-import { version } from "zeromq";
+import { Context, version } from "zeromq";
 import type { Readable, Socket, Writable } from "zeromq";
+import { ZapHandler } from "./curve.js";
 import { TransportError } from "./errors.js";
 import { Fifo } from "./fifo.js";
 import {
@@ -11,7 +12,7 @@ import {
   splitRouterFrames,
 } from "./frames.js";
 import { resolveOptions } from "./options.js";
-import type { ResolvedOptions, ZeromqTransportOptions } from "./options.js";
+import type { AuthFailure, ResolvedOptions, ZeromqTransportOptions } from "./options.js";
 import { createSocket } from "./socket.js";
 import type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
 
@@ -63,7 +64,10 @@ const SINGLE_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([] as
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-type Waiter = (result: IteratorResult<TransportMessage, undefined>) => void;
+interface Waiter {
+  resolve(result: IteratorResult<TransportMessage, undefined>): void;
+  reject(error: Error): void;
+}
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
@@ -99,6 +103,9 @@ class ZeromqSocketTransport implements ZeromqTransport {
   readonly #linger: number;
   readonly #maxQueued: number;
   readonly #onError: ((error: Error) => void) | undefined;
+  readonly #onAuthFailure: ((failure: AuthFailure) => void) | undefined;
+  readonly #closeOnAuthFailure: boolean;
+  readonly #zap: ZapHandler | undefined;
   #resolveClosed: (error: Error | undefined) => void = () => undefined;
 
   /** Set by close() or a fatal error: send() throws, iteration ends, loops wind down. */
@@ -115,6 +122,8 @@ class ZeromqSocketTransport implements ZeromqTransport {
   #resumeReading: (() => void) | undefined;
   #iterating = false;
   #iterationOver = false;
+  /** Thrown once by the iterator when the transport closed because of a failed handshake. */
+  #iterationError: Error | undefined;
   readonly #peers = new Map<string, Peer>();
 
   // Sending: send() -> outbox -> one send loop ("pump") -> socket.
@@ -122,18 +131,97 @@ class ZeromqSocketTransport implements ZeromqTransport {
   #pumping = false;
   #pumpDone: Promise<void> = Promise.resolve();
 
-  constructor(kind: TransportKind, options: ResolvedOptions) {
-    const { socket, reader, writer } = createSocket(kind, options);
+  constructor(kind: TransportKind, options: ResolvedOptions, context?: Context) {
+    const { socket, reader, writer } = createSocket(kind, options, context);
     this.kind = kind;
     this.#socket = socket;
     this.#writer = writer;
     this.#linger = options.linger;
     this.#maxQueued = options.maxQueuedMessages;
     this.#onError = options.onError;
+    this.#onAuthFailure = options.onAuthFailure;
+    this.#closeOnAuthFailure = options.closeOnAuthFailure;
+    const allowed = options.curveServer?.allowedClientKeys;
+    this.#zap =
+      allowed === undefined || context === undefined
+        ? undefined
+        : new ZapHandler(context, allowed, (publicKey, address, why) =>
+            this.#authFailed({
+              kind: "auth",
+              address,
+              ...(publicKey === "" ? {} : { publicKey }),
+              message:
+                publicKey === ""
+                  ? `CURVE authentication failed: refused ${why} from ${address}`
+                  : `CURVE authentication failed: refused client key ${publicKey} from ${address} (${why})`,
+            }),
+          );
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
+    if (options.watchHandshakes) this.#watchHandshakes(options.curveClient !== undefined);
     this.#readLoop = reader === undefined ? Promise.resolve() : this.#read(reader);
+  }
+
+  /** @internal Starts the ZAP handler, if any; binds wait for it (libzmq fails closed until then). */
+  async init(): Promise<void> {
+    await this.#zap?.start();
+  }
+
+  // ------------------------------------------------------------- handshakes
+
+  /** Turns the socket's handshake failure events into {@link AuthFailure} reports. */
+  #watchHandshakes(curveClient: boolean): void {
+    const events = this.#socket.events;
+    // A refused key is reported by our ZAP handler, with the key; libzmq's event has no key.
+    if (this.#zap === undefined) {
+      events.on("handshake:error:auth", (event) => {
+        const status = (event.error as { status?: number }).status;
+        this.#authFailed({
+          kind: "auth",
+          address: event.address,
+          error: event.error,
+          message: curveClient
+            ? `CURVE authentication failed: the server at ${event.address} refused this client's key (ZAP status ${String(status)})`
+            : `authentication failed with ${event.address}: ${event.error.message} (ZAP status ${String(status)})`,
+        });
+      });
+    }
+    events.on("handshake:error:protocol", (event) => {
+      const code = event.error.code;
+      const hint =
+        code === "ERR_ZMTP_MECHANISM_MISMATCH"
+          ? ": the peer uses another security mechanism (CURVE against plaintext)"
+          : code === "ERR_ZMTP_CRYPTOGRAPHIC"
+            ? ": the peers' CURVE keys do not match (a client with a wrong server key?)"
+            : "";
+      this.#authFailed({
+        kind: "protocol",
+        address: event.address,
+        error: event.error,
+        message: `security handshake with ${event.address} failed: ${event.error.message} (${code})${hint}`,
+      });
+    });
+    events.on("handshake:error:other", (event) => {
+      this.#authFailed({
+        kind: "other",
+        address: event.address,
+        error: event.error,
+        message: `security handshake with ${event.address} broke off: ${describe(event.error)}${curveClient ? " (a wrong curve.serverKey looks like this)" : ""}`,
+      });
+    });
+  }
+
+  #authFailed(failure: AuthFailure): void {
+    if (this.#closing) return;
+    try {
+      this.#onAuthFailure?.(failure);
+    } catch {
+      // A throwing listener must not break the handshake watcher.
+    }
+    if (this.#closeOnAuthFailure && failure.kind !== "other") {
+      void this.#shutdown(new TransportError("connect", `zeromq ${this.kind} transport closed: ${failure.message}`, { cause: failure.error }), true);
+    }
   }
 
   get endpoints(): readonly string[] {
@@ -203,7 +291,7 @@ class ZeromqSocketTransport implements ZeromqTransport {
 
   #deliver(message: TransportMessage): void {
     const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter({ done: false, value: message });
+    if (waiter !== undefined) waiter.resolve({ done: false, value: message });
     else this.#inbox.push(message);
   }
 
@@ -224,7 +312,12 @@ class ZeromqSocketTransport implements ZeromqTransport {
   }
 
   #next(): Promise<IteratorResult<TransportMessage, undefined>> {
-    if (this.#iterationOver) return Promise.resolve(DONE);
+    if (this.#iterationOver) {
+      const error = this.#iterationError;
+      if (error === undefined) return Promise.resolve(DONE);
+      this.#iterationError = undefined;
+      return Promise.reject(error);
+    }
     const message = this.#inbox.shift();
     if (message !== undefined) {
       if (this.#resumeReading !== undefined && this.#inbox.length <= RECEIVE_RESUME) {
@@ -234,17 +327,26 @@ class ZeromqSocketTransport implements ZeromqTransport {
       }
       return Promise.resolve({ done: false, value: message });
     }
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
     });
   }
 
-  #endIteration(): void {
+  /** Ends iteration: pending reads finish (or the first one throws `error`, once). */
+  #endIteration(error?: Error): void {
     this.#iterationOver = true;
     this.#inbox.clear();
+    let pending = error;
     for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
-      waiter(DONE);
+      if (pending !== undefined) {
+        waiter.reject(pending);
+        pending = undefined;
+      } else {
+        waiter.resolve(DONE);
+      }
     }
+    // Nobody was reading: the next read throws it.
+    if (pending !== undefined) this.#iterationError = pending;
   }
 
   // ------------------------------------------------------------------ sending
@@ -408,10 +510,11 @@ class ZeromqSocketTransport implements ZeromqTransport {
     return this.#shutdown(undefined);
   }
 
-  #shutdown(error: Error | undefined): Promise<void> {
+  /** `toReader`: the reader's iteration throws `error` instead of just ending. */
+  #shutdown(error: Error | undefined, toReader = false): Promise<void> {
     if (this.#closeDone !== undefined) return this.#closeDone;
     this.#closing = true;
-    this.#endIteration();
+    this.#endIteration(toReader ? error : undefined);
     if (this.#resumeReading !== undefined) {
       const resume = this.#resumeReading;
       this.#resumeReading = undefined;
@@ -428,7 +531,7 @@ class ZeromqSocketTransport implements ZeromqTransport {
       // ZMQ_LINGER (set at creation) bounds what libzmq still holds; pending receive/send calls
       // reject now, which ends both loops.
       this.#socket.close();
-      await Promise.allSettled([this.#readLoop, this.#pumpDone]);
+      await Promise.allSettled([this.#readLoop, this.#pumpDone, this.#zap?.close()]);
       this.#outbox.clear();
       this.#peers.clear();
       this.#resolveClosed(error);
@@ -468,8 +571,12 @@ export async function createZeromqTransport(
   options: ZeromqTransportOptions = {},
 ): Promise<ZeromqTransport> {
   const resolved = resolveOptions(kind, options);
-  const transport = new ZeromqSocketTransport(kind, resolved);
+  // A CURVE server with an allow-list gets a context of its own for its ZAP handler, so it never
+  // meets another ZAP handler of the process (there is one endpoint per context).
+  const context = resolved.curveServer?.allowedClientKeys === undefined ? undefined : new Context();
+  const transport = new ZeromqSocketTransport(kind, resolved, context);
   try {
+    await transport.init();
     for (const endpoint of resolved.bind) await transport.bind(endpoint);
     for (const endpoint of resolved.connect) transport.connect(endpoint);
   } catch (error) {

@@ -80,6 +80,10 @@ const BIN_VIEW_MIN_BYTES = 4096;
 /** The shared encoder keeps at most this much buffer between calls. */
 const KEEP_BUFFER_BYTES = 4 * 1024 * 1024;
 const INITIAL_BUFFER_BYTES = 4096;
+// Beyond KEEP_BUFFER_BYTES the buffer is not kept, so it is sized for what is needed (plus 1/8,
+// growing by at least 1/8) rather than doubled: a 16 MiB bin allocates 18 MiB, not 32 MiB after a
+// chain of doublings. Such a buffer is then handed over as the result (a view of it when it is at
+// least 3/4 full) instead of being copied out: one large allocation per call instead of many.
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -161,6 +165,8 @@ interface EventParts {
 class Encoder {
   bytes: Uint8Array = new Uint8Array(INITIAL_BUFFER_BYTES);
   view: DataView = new DataView(this.bytes.buffer);
+  /** The buffer used before growing past KEEP_BUFFER_BYTES in this call, to return to afterwards. */
+  home: Uint8Array | undefined = undefined;
   pos = 0;
   busy = false;
   anyKeys = false;
@@ -172,19 +178,34 @@ class Encoder {
     this.maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
   }
 
-  /** A copy of what was written; the shared buffer is then reused (or dropped if it grew big). */
+  /**
+   * What was written, owned by the caller: a copy, or, when the buffer grew past what is kept and
+   * the result fills most of it, the buffer itself (a view of it). The encoder then goes back to
+   * the buffer it had before; otherwise the shared buffer is reused (or dropped if it grew big).
+   */
   finish(): Uint8Array {
-    const out = this.bytes.slice(0, this.pos);
+    const bytes = this.bytes;
+    const pos = this.pos;
+    let out: Uint8Array;
+    if (bytes.length > KEEP_BUFFER_BYTES && pos >= bytes.length - (bytes.length >>> 2)) {
+      out = pos === bytes.length ? bytes : bytes.subarray(0, pos);
+      this.setBuffer(this.home ?? new Uint8Array(INITIAL_BUFFER_BYTES));
+    } else {
+      out = bytes.slice(0, pos);
+    }
     this.release();
     return out;
   }
 
   release(): void {
-    if (this.bytes.length > KEEP_BUFFER_BYTES) {
-      this.bytes = new Uint8Array(INITIAL_BUFFER_BYTES);
-      this.view = new DataView(this.bytes.buffer);
-    }
+    if (this.bytes.length > KEEP_BUFFER_BYTES) this.setBuffer(this.home ?? new Uint8Array(INITIAL_BUFFER_BYTES));
+    this.home = undefined;
     this.pos = 0;
+  }
+
+  setBuffer(bytes: Uint8Array): void {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   ensure(extra: number): void {
@@ -193,12 +214,19 @@ class Encoder {
   }
 
   grow(need: number): void {
-    let size = this.bytes.length * 2;
-    while (size < need) size *= 2;
+    const length = this.bytes.length;
+    let size: number;
+    if (need > KEEP_BUFFER_BYTES) {
+      // Sized for what is needed (plus 1/8), growing by at least 1/8: still geometric.
+      size = Math.max(need + (need >>> 3), length + (length >>> 3));
+      this.home ??= length <= KEEP_BUFFER_BYTES ? this.bytes : undefined;
+    } else {
+      size = length * 2;
+      while (size < need) size *= 2;
+    }
     const next = new Uint8Array(size);
     next.set(this.bytes.subarray(0, this.pos));
-    this.bytes = next;
-    this.view = new DataView(next.buffer);
+    this.setBuffer(next);
   }
 
   writeByte(byte: number): void {
@@ -389,14 +417,14 @@ class Encoder {
     const length = text.length;
     // The header is sized for the ASCII case (byte length == length); UTF-8 is never shorter, so
     // at worst the bytes move right once a larger header turns out to be needed.
-    this.ensure(5 + length * 3);
     const start = this.pos;
     const reserved = strHeaderSize(length);
     let end: number;
     if (length < HAND_ENCODE_MAX) {
+      this.ensure(5 + length * 3);
       end = writeUtf8(text, length, this.bytes, start + reserved);
     } else {
-      end = start + reserved + textEncoder.encodeInto(text, this.bytes.subarray(start + reserved)).written;
+      end = this.encodeLong(text, start + reserved);
     }
     const size = end - start - reserved;
     const header = strHeaderSize(size);
@@ -416,6 +444,30 @@ class Encoder {
       this.view.setUint32(start + 1, size);
     }
     this.pos = start + header + size;
+  }
+
+  /**
+   * UTF-8 of a long string at `at` (header room reserved before it); returns the end. Room is made
+   * for the ASCII case first (byte length == length), then for 3 bytes per unit of what did not
+   * fit, so a large string does not reserve 3 bytes per unit up front. Leaves 4 spare bytes: a
+   * header larger than the one reserved moves the bytes right by up to 3.
+   */
+  encodeLong(text: string, at: number): number {
+    const length = text.length;
+    this.ensure(at - this.pos + length + 8);
+    let read = 0;
+    let end = at;
+    for (;;) {
+      const rest = read === 0 ? text : text.substring(read);
+      const result = textEncoder.encodeInto(rest, this.bytes.subarray(end, this.bytes.length - 4));
+      read += result.read;
+      end += result.written;
+      if (read >= length) return end;
+      const pos = this.pos;
+      this.pos = end;
+      this.ensure((length - read) * 3 + 8);
+      this.pos = pos;
+    }
   }
 
   writeBin(data: Uint8Array): void {

@@ -662,6 +662,47 @@ describe("decoder robustness", () => {
     expect(enc([1, "a"])).toBe("9201a161");
   });
 
+  it("sizes the buffer for large bin and str up front (no doubling, no copy out)", () => {
+    const mib = 1024 * 1024;
+    const bin = new Uint8Array(16 * mib);
+    bin[0] = 1;
+    bin[bin.length - 1] = 2;
+    const encoded = encodeValue(["x", bin]);
+    expect(encoded.length).toBe(1 + 2 + 5 + bin.length);
+    // Not a 32 MiB buffer from doubling: at most 1/8 more than the result.
+    expect(encoded.buffer.byteLength).toBeLessThanOrEqual(Math.ceil(encoded.length * 1.125) + 16);
+    const back = decodeValue(encoded) as [string, Uint8Array];
+    expect(back[0]).toBe("x");
+    expect(back[1].length).toBe(bin.length);
+    expect(back[1][0]).toBe(1);
+    expect(back[1][bin.length - 1]).toBe(2);
+    // Several large values in one call still encode (the buffer grows geometrically).
+    const many = Array.from({ length: 6 }, (_, i) => new Uint8Array(mib + i).fill(i));
+    const decoded = decodeValue(encodeValue(many)) as Uint8Array[];
+    expect(decoded.map((item) => [item.length, item[item.length - 1]])).toEqual(many.map((item, i) => [item.length, i]));
+    // Small results afterwards are exact copies again.
+    const small = encodeValue("small");
+    expect(small.buffer.byteLength).toBe(small.length);
+  });
+
+  it("encodes long strings whose UTF-8 outgrows the room reserved for them", () => {
+    const texts = [
+      "\u20ac".repeat(3000), // 3 bytes per unit: 9,000 bytes, past the initial 4 KiB buffer
+      "a".repeat(5000) + "\u{1F600}".repeat(2000) + "b", // surrogate pairs after the ASCII part
+      "\u00e9".repeat(3 * 1024 * 1024), // 6 MiB of UTF-8 from 3 Mi units
+      "x".repeat(70_000) + "\u00e9", // str32 header from a str16 reservation
+      "\ud800".repeat(100), // lone surrogates become U+FFFD
+    ];
+    for (const text of texts) {
+      const expected = new TextEncoder().encode(text);
+      const encoded = encodeValue(text);
+      const header = encoded.length - expected.length;
+      expect([2, 3, 5]).toContain(header);
+      expect(Buffer.compare(Buffer.from(encoded.subarray(header)), Buffer.from(expected))).toBe(0);
+      if (!text.startsWith("\ud800")) expect(decodeValue(encoded)).toBe(text);
+    }
+  });
+
   it("rejects non-Uint8Array input with a TypeError", () => {
     expect(() => decodeValue("c0" as unknown as Uint8Array)).toThrow(TypeError);
   });
