@@ -13,6 +13,9 @@ import type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js"
 import { pythonArityMessage, pythonExceptionRepr, pythonTypeName } from "./python.js";
 import type { MethodSpec } from "./registry.js";
 
+/** Items a stream sends before yielding to the event loop (so its transport can drain). */
+const STREAM_YIELD_EVERY = 64;
+
 /** @internal What every call of one server shares. */
 export interface Dispatcher {
   readonly serverName: string;
@@ -388,6 +391,10 @@ export class ServerCall {
         this.channel.send(EventNames.stream, value, this.replyHeader());
         if (!this.firstReplySent) this.clearDeadline();
         this.items += 1;
+        // A peer that grants credit generously (zerorpc-node floods _zpc_more) would otherwise
+        // let one stream queue everything at once, ahead of every heartbeat: give the transport a
+        // turn of the event loop now and then.
+        if (this.items % STREAM_YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       // An exhausted or failed iterator needs no return(); one stopped early does.

@@ -58,6 +58,9 @@ export interface AuthFailure {
   readonly error?: Error;
 }
 
+/** Default ZMQ_SNDHWM of a ROUTER transport: 0, no limit (see `sendHighWaterMark`). */
+export const ROUTER_SEND_HIGH_WATER_MARK = 0;
+
 /** Options of {@link createZeromqTransport}. Every field is optional; defaults are in {@link zeromqTransportDefaults}. */
 export interface ZeromqTransportOptions {
   /**
@@ -69,7 +72,9 @@ export interface ZeromqTransportOptions {
   connect?: string | readonly string[];
   /**
    * ZMQ_SNDHWM: messages libzmq queues per peer before the socket is "mute" (a DEALER/PUSH send
-   * then waits, a ROUTER/PUB drops). Default 1000, the libzmq default that zerorpc-python runs with.
+   * then waits, a ROUTER/PUB drops). Default 1000, the libzmq default that zerorpc-python runs with,
+   * except for ROUTER, where the default is 0 (no limit): a ROUTER at its mark drops replies, stream
+   * items and heartbeats without an error, while zerorpc's credits already bound each channel.
    * 0 means no limit. Ignored by kinds that cannot send (pull, sub).
    */
   sendHighWaterMark?: number;
@@ -278,7 +283,15 @@ export function resolveOptions(kind: TransportKind, options: ZeromqTransportOpti
     watchHandshakes: options.curve !== undefined || options.onAuthFailure !== undefined || closeOnAuthFailure,
     bind: endpointList("bind", options.bind),
     connect: endpointList("connect", options.connect),
-    sendHighWaterMark: integer("sendHighWaterMark", options.sendHighWaterMark, defaults.sendHighWaterMark, 0),
+    // A ROUTER at its high-water mark drops messages silently (stream items, heartbeats), so by
+    // default it gets no libzmq limit: zerorpc's _zpc_more credits bound what a channel has in
+    // flight, and maxQueuedMessages bounds our own queue.
+    sendHighWaterMark: integer(
+      "sendHighWaterMark",
+      options.sendHighWaterMark,
+      kind === "router" ? ROUTER_SEND_HIGH_WATER_MARK : defaults.sendHighWaterMark,
+      0,
+    ),
     receiveHighWaterMark: integer("receiveHighWaterMark", options.receiveHighWaterMark, defaults.receiveHighWaterMark, 0),
     linger: integer("linger", options.linger, defaults.linger, -1),
     maxMessageSize: integer("maxMessageSize", options.maxMessageSize, defaults.maxMessageSize, -1),
