@@ -71,6 +71,12 @@ export interface ZeromqTransportOptions {
   /** Endpoint(s) to connect to. Connecting returns at once; ZeroMQ connects (and reconnects) in the background. */
   connect?: string | readonly string[];
   /**
+   * ZMQ_IPV6: let the socket use IPv6 (it still speaks IPv4). Default: on when any `bind` or
+   * `connect` endpoint given here is a bracketed IPv6 address (`tcp://[::1]:4242`), off otherwise,
+   * like libzmq (which refuses IPv6 endpoints without it).
+   */
+  ipv6?: boolean;
+  /**
    * ZMQ_SNDHWM: messages libzmq queues per peer before the socket is "mute" (a DEALER/PUSH send
    * then waits, a ROUTER/PUB drops). Default 1000, the libzmq default that zerorpc-python runs with,
    * except for ROUTER, where the default is 0 (no limit): a ROUTER at its mark drops replies, stream
@@ -184,6 +190,7 @@ export interface ResolvedOptions {
   readonly reconnectInterval: number | undefined;
   readonly reconnectMaxInterval: number | undefined;
   readonly immediate: boolean;
+  readonly ipv6: boolean;
   readonly routingId: string | Uint8Array | undefined;
   readonly subscribe: readonly (string | Uint8Array)[];
   readonly onError: ((error: Error) => void) | undefined;
@@ -299,6 +306,7 @@ export function resolveOptions(kind: TransportKind, options: ZeromqTransportOpti
     reconnectInterval: optionalInteger("reconnectInterval", options.reconnectInterval, -1),
     reconnectMaxInterval: optionalInteger("reconnectMaxInterval", options.reconnectMaxInterval, 0),
     immediate: options.immediate ?? defaults.immediate,
+    ipv6: options.ipv6 ?? [...endpointList("bind", options.bind), ...endpointList("connect", options.connect)].some((e) => e.startsWith("tcp://[")),
     routingId: options.routingId,
     subscribe: options.subscribe ?? defaults.subscribe,
     onError: options.onError,

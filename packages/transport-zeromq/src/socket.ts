@@ -45,6 +45,7 @@ function commonOptions(options: ResolvedOptions, context: Context | undefined): 
   linger: number;
   maxMessageSize: number;
   immediate: boolean;
+  ipv6: boolean;
   reconnectInterval?: number;
   reconnectMaxInterval?: number;
   context?: Context;
@@ -54,6 +55,7 @@ function commonOptions(options: ResolvedOptions, context: Context | undefined): 
     linger: options.linger,
     maxMessageSize: options.maxMessageSize,
     immediate: options.immediate,
+    ipv6: options.ipv6,
     ...(options.reconnectInterval === undefined ? {} : { reconnectInterval: options.reconnectInterval }),
     ...(options.reconnectMaxInterval === undefined ? {} : { reconnectMaxInterval: options.reconnectMaxInterval }),
     ...curveSocketOptions(options),
