@@ -5,6 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import type { ServerMiddleware } from "@zrpc/server";
 import { ConfigError, ModuleLoadError } from "./errors.js";
 import { displayPath, importModule, resolveModule } from "./loader.js";
+import { TRANSPORT_NAMES, isTransportName } from "./transport.js";
+import type { TransportName } from "./transport.js";
 
 /**
  * A server middleware as a configuration lists it:
@@ -28,6 +30,12 @@ export interface ServerSettings {
   readonly grace?: number;
   /** Send JavaScript stacks as `ERR` tracebacks (default true, as zerorpc-python sends its tracebacks). */
   readonly tracebacks?: boolean;
+  /**
+   * The transport of the server's socket: `"zeromq"` (@zrpc/transport-zeromq, zeromq.js; the
+   * default) or `"zmtp"` (@zrpc/transport-zmtp, pure TypeScript). `--transport` overrides it.
+   * Clients may use either: both speak ZMTP.
+   */
+  readonly transport?: TransportName;
   /** Server middleware, outermost first. */
   readonly middleware?: readonly MiddlewareEntry[];
 }
@@ -101,7 +109,7 @@ export function findConfigFile(cwd: string = process.cwd()): string | undefined 
 }
 
 const CONFIG_KEYS = ["apps", "server", "setup"];
-const SERVER_KEYS = ["name", "heartbeat", "grace", "tracebacks", "middleware"];
+const SERVER_KEYS = ["name", "heartbeat", "grace", "tracebacks", "transport", "middleware"];
 
 function typeName(value: unknown): string {
   if (value === null) return "null";
@@ -155,6 +163,13 @@ export function validateConfig(value: unknown, file: string): LoadedConfig {
   }
   if (settings.tracebacks !== undefined && typeof settings.tracebacks !== "boolean") {
     fail(`"server.tracebacks" must be true or false, got ${typeName(settings.tracebacks)}`);
+  }
+  if (settings.transport !== undefined && !isTransportName(settings.transport)) {
+    fail(
+      `"server.transport" must be ${TRANSPORT_NAMES.map((name) => JSON.stringify(name)).join(" or ")}, got ${
+        typeof settings.transport === "string" ? JSON.stringify(settings.transport) : typeName(settings.transport)
+      }`,
+    );
   }
   const middleware = settings.middleware;
   if (middleware !== undefined) {

@@ -8,6 +8,8 @@ export type { ZrpcConfig, ServerSettings, MiddlewareEntry, LoadedConfig } from "
 export { loadApps, RPCS_MODULE_NAMES } from "./apps.js";
 export type { DiscoveredApp, LoadAppsOptions } from "./apps.js";
 export { ConfigError, ModuleLoadError, DuplicateMethodError, UsageError } from "./errors.js";
+export { TRANSPORT_NAMES, DEFAULT_TRANSPORT } from "./transport.js";
+export type { TransportName } from "./transport.js";
 
 // For tools built around the command: its address forms and its lossless JSON.
 export { parseAddress, AddressError, DEFAULT_HOST, DEFAULT_PORT } from "./address.js";

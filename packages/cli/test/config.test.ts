@@ -15,9 +15,10 @@ describe("validateConfig", () => {
   it("accepts a full configuration", () => {
     const setup = (): void => undefined;
     const middleware = { beforeCall: (): void => undefined };
-    const config = validateConfig({ apps: ["./a", "@acme/b"], server: { name: "S", heartbeat: 2, grace: 0, tracebacks: false, middleware: [middleware, "./m.ts", () => middleware] }, setup }, FILE);
+    const config = validateConfig({ apps: ["./a", "@acme/b"], server: { name: "S", heartbeat: 2, grace: 0, tracebacks: false, transport: "zmtp", middleware: [middleware, "./m.ts", () => middleware] }, setup }, FILE);
     expect(config).toMatchObject({ file: FILE, dir: tmp, apps: ["./a", "@acme/b"], setup });
     expect(config.server.heartbeat).toBe(2);
+    expect(config.server.transport).toBe("zmtp");
   });
 
   it.each([
@@ -30,6 +31,8 @@ describe("validateConfig", () => {
     [{ apps: [], server: { grace: -1 } }, '"server.grace" must be a number of seconds >= 0, got -1'],
     [{ apps: [], server: { name: 3 } }, '"server.name" must be a non-empty string, got a number'],
     [{ apps: [], server: { port: 4242 } }, 'unknown key "port" in "server"'],
+    [{ apps: [], server: { transport: "tcp" } }, '"server.transport" must be "zeromq" or "zmtp", got "tcp"'],
+    [{ apps: [], server: { transport: true } }, '"server.transport" must be "zeromq" or "zmtp", got a boolean'],
     [{ apps: [], server: { middleware: [42] } }, '"server.middleware"[0] must be a middleware object, a module reference or a function, got a number'],
     [{ apps: [], setup: "migrate" }, '"setup" must be a function, got a string'],
   ])("refuses %j", (value, message) => {

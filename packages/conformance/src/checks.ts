@@ -1,7 +1,7 @@
 // The checks of TEST-SERVICE.md "What the checks cover", run with our client against any
 // TestService server endpoint (ours, or zerorpc-python's reference one).
-import { RemoteError, TimeoutExpired, connect } from "@zrpc/client";
-import type { Client, ConnectOptions } from "@zrpc/client";
+import { RemoteError, TimeoutExpired } from "@zrpc/client";
+import type { Client } from "@zrpc/client";
 import { Float64, encodeValue, messageIdToString } from "@zrpc/wire";
 import { CheckFailure, check, describeError, expectSame, expectTyped, rejection, show } from "./assert.js";
 import { eventArgsLayout, msgpackLayout } from "./msgpack-layout.js";
@@ -14,6 +14,8 @@ import {
   expectedTypesJson,
   patternBytes,
 } from "./spec.js";
+import { DEFAULT_TRANSPORT, connectClient } from "./transports.js";
+import type { ConnectClientOptions, TransportName } from "./transports.js";
 import { fromTypedJson } from "./typed-json.js";
 import type { TypedJson } from "./typed-json.js";
 
@@ -21,13 +23,15 @@ import type { TypedJson } from "./typed-json.js";
 export interface CheckContext {
   /** The endpoint of the TestService under test. */
   readonly endpoint: string;
+  /** The transport our clients (and {@link rawCall}) run on. */
+  readonly transport: TransportName;
   /** Heartbeat interval of our clients, in ms (1000 unless changed with `--heartbeat`). */
   readonly heartbeatMs: number;
   /**
-   * Connects one more client to the endpoint with the check defaults (`heartbeatMs`), merged with
-   * `options`. Every client a check opens is closed when the check ends.
+   * Connects one more client to the endpoint, on {@link transport}, with the check defaults
+   * (`heartbeatMs`) merged with `options`. Every client a check opens is closed when the check ends.
    */
-  client(options?: ConnectOptions): Promise<Client>;
+  client(options?: ConnectClientOptions): Promise<Client>;
   /** Aborted when the check runs out of time; long waits should honour it. */
   readonly signal: AbortSignal;
 }
@@ -218,7 +222,7 @@ function wireChecks(): Check[] {
       name: "echo keeps the msgpack formats on the wire (smallest ints, float64, str/bin)",
       async run(ctx) {
         const value = fromTypedJson(allTypesArray());
-        const reply = await rawCall(ctx.endpoint, "echo", [value]);
+        const reply = await rawCall(ctx.endpoint, "echo", [value], { transport: ctx.transport });
         check(reply.event.name === "OK", () => `expected OK, got ${reply.event.name} ${show(reply.event.args)}`);
         expectLayout(eventArgsLayout(reply.payload), eventArgsLayout(reply.request), "echo reply args");
       },
@@ -226,7 +230,7 @@ function wireChecks(): Check[] {
     {
       name: "reply header: response_to = request message_id (same type and bytes), v = 3",
       async run(ctx) {
-        const reply = await rawCall(ctx.endpoint, "hello", ["wire"]);
+        const reply = await rawCall(ctx.endpoint, "hello", ["wire"], { transport: ctx.transport });
         const header = reply.event.header;
         const sent = reply.messageId as Uint8Array;
         const got = header.response_to;
@@ -255,7 +259,7 @@ function valueChecks(): Check[] {
     {
       name: "types() msgpack formats on the wire",
       async run(ctx) {
-        const reply = await rawCall(ctx.endpoint, "types", []);
+        const reply = await rawCall(ctx.endpoint, "types", [], { transport: ctx.transport });
         check(reply.event.name === "OK", () => `expected OK, got ${reply.event.name}`);
         const expected = ["fixarray[1]", ...msgpackLayout(encodeValue(fromTypedJson(expectedTypesJson())))];
         expectLayout(eventArgsLayout(reply.payload), expected, "types() reply");
@@ -651,7 +655,10 @@ function miscChecks(): Check[] {
         const client = await ctx.client();
         const header = { trace_id: "t-123", span: [1, 2] };
         expectTyped(await client.call("echo", ["ctx"], { header }), "ctx", "echo with extra header keys");
-        const reply = await rawCall(ctx.endpoint, "echo", ["raw"], { header: { ...header, extra: { $weird: null } } });
+        const reply = await rawCall(ctx.endpoint, "echo", ["raw"], {
+          header: { ...header, extra: { $weird: null } },
+          transport: ctx.transport,
+        });
         check(reply.event.name === "OK", () => `raw call with extra header keys: got ${reply.event.name} ${show(reply.event.args)}`);
         expectSame(reply.event.args, ["raw"], "raw echo with extra header keys");
       },
@@ -692,6 +699,8 @@ export function createChecks(): Check[] {
 export interface RunChecksOptions {
   /** Heartbeat interval of our clients in ms. Default 1000 (the TestService's). */
   readonly heartbeatMs?: number;
+  /** The transport of our clients: `"zeromq"` (default) or `"zmtp"`. */
+  readonly transport?: TransportName;
   /** Only run checks whose name contains this substring (case-insensitive). */
   readonly only?: string;
   /** How many checks run at once. Default 1 (one after the other). */
@@ -702,8 +711,13 @@ export interface RunChecksOptions {
   readonly onResult?: (result: CheckResult) => void;
 }
 
-/** Runs one check with its own clients and time budget. */
-export async function runCheck(check: Check, endpoint: string, heartbeatMs: number): Promise<CheckResult> {
+/** Runs one check with its own clients (on `transport`, default `"zeromq"`) and time budget. */
+export async function runCheck(
+  check: Check,
+  endpoint: string,
+  heartbeatMs: number,
+  transport: TransportName = DEFAULT_TRANSPORT,
+): Promise<CheckResult> {
   const started = Date.now();
   const clients: Client[] = [];
   const controller = new AbortController();
@@ -711,10 +725,11 @@ export async function runCheck(check: Check, endpoint: string, heartbeatMs: numb
   let timer: ReturnType<typeof setTimeout> | undefined;
   const ctx: CheckContext = {
     endpoint,
+    transport,
     heartbeatMs,
     signal: controller.signal,
     async client(options) {
-      const client = await connect(endpoint, { heartbeatMs, ...options });
+      const client = await connectClient(transport, endpoint, { heartbeatMs, ...options });
       clients.push(client);
       return client;
     },
@@ -744,6 +759,7 @@ export async function runCheck(check: Check, endpoint: string, heartbeatMs: numb
  */
 export async function runChecks(endpoint: string, options: RunChecksOptions = {}): Promise<CheckResult[]> {
   const heartbeatMs = options.heartbeatMs ?? TEST_SERVICE_HEARTBEAT_MS;
+  const transport = options.transport ?? DEFAULT_TRANSPORT;
   const needle = options.only?.toLowerCase();
   const selected = (options.checks ?? createChecks()).filter(
     (item) => needle === undefined || item.name.toLowerCase().includes(needle),
@@ -754,7 +770,7 @@ export async function runChecks(endpoint: string, options: RunChecksOptions = {}
     const worker = async (): Promise<void> => {
       while (next < batch.length) {
         const item = batch[next++]!;
-        const result = await runCheck(item, endpoint, heartbeatMs);
+        const result = await runCheck(item, endpoint, heartbeatMs, transport);
         results.set(item, result);
         options.onResult?.(result);
       }

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // zrpc-conformance: serve the TestService, run the checks against any TestService endpoint, or
-// play either side of the one-way patterns. Usage: see USAGE below.
+// play either side of the one-way patterns, on either transport. Usage: see USAGE below.
 import { parseArgs } from "node:util";
-import { bindPuller, bindSubscriber, connectPublisher, connectPusher } from "@zrpc/client";
+import { createPublisher, createPuller, createPusher, createSubscriber } from "@zrpc/client";
 import type { OneWayReceiver, OneWaySender } from "@zrpc/client";
 import { runChecks } from "./checks.js";
 import type { CheckResult } from "./checks.js";
 import { PUBLISH_INTERVAL_MS, callLine, oneWayRound } from "./one-way.js";
 import { TEST_SERVICE_HEARTBEAT_MS } from "./spec.js";
-import { createTestService } from "./test-service.js";
+import { DEFAULT_TRANSPORT, TRANSPORT_NAMES, isTransportName, openTransport, serveTestService } from "./transports.js";
+import type { TransportName } from "./transports.js";
 
 const USAGE = `usage: zrpc-conformance <command> ENDPOINT [options]
 
@@ -21,6 +22,7 @@ commands:
   sub ENDPOINT      bind a SUB socket, print READY, then "CALL {...}" per event
 
 options:
+  --transport T     zeromq (zeromq.js, libzmq) or zmtp (pure-TypeScript ZMTP); default zeromq
   --heartbeat S     heartbeat interval in seconds (default 1)
   --only TEXT       client: run only the checks whose name contains TEXT
   --concurrency N   client: run N checks at once (default 1)
@@ -33,6 +35,7 @@ class UsageError extends Error {
 }
 
 interface Options {
+  readonly transport: TransportName;
   readonly heartbeatMs: number;
   readonly only: string | undefined;
   readonly concurrency: number;
@@ -52,6 +55,7 @@ function parse(argv: readonly string[]): { command: string; endpoint: string; op
     args: [...argv],
     allowPositionals: true,
     options: {
+      transport: { type: "string" },
       heartbeat: { type: "string" },
       only: { type: "string" },
       concurrency: { type: "string" },
@@ -71,10 +75,15 @@ function parse(argv: readonly string[]): { command: string; endpoint: string; op
   const concurrency = positiveNumber(values.concurrency, "concurrency");
   const duration = positiveNumber(values.duration, "duration");
   const count = positiveNumber(values.count, "count");
+  const transport = values.transport ?? DEFAULT_TRANSPORT;
+  if (!isTransportName(transport)) {
+    throw new UsageError(`--transport must be ${TRANSPORT_NAMES.join(" or ")}, got ${JSON.stringify(transport)}`);
+  }
   return {
     command,
     endpoint,
     options: {
+      transport,
       heartbeatMs: heartbeat === undefined ? TEST_SERVICE_HEARTBEAT_MS : Math.round(heartbeat * 1000),
       only: values.only,
       concurrency: concurrency === undefined ? 1 : Math.floor(concurrency),
@@ -98,10 +107,9 @@ function terminationSignal(): Promise<NodeJS.Signals> {
 }
 
 async function serve(endpoint: string, options: Options): Promise<number> {
-  const server = createTestService({ heartbeatMs: options.heartbeatMs });
   const stopping = terminationSignal();
-  const bound = await server.bind(endpoint);
-  console.log(`READY ${bound.join(" ")}`);
+  const { server, endpoints } = await serveTestService(options.transport, endpoint, { heartbeatMs: options.heartbeatMs });
+  console.log(`READY ${endpoints.join(" ")}`);
   await stopping;
   await server.close(1000);
   return 0;
@@ -112,6 +120,7 @@ async function client(endpoint: string, options: Options): Promise<number> {
     console.log(result.passed ? `PASS ${result.name}` : `FAIL ${result.name}: ${result.reason ?? "failed"}`);
   };
   const results = await runChecks(endpoint, {
+    transport: options.transport,
     heartbeatMs: options.heartbeatMs,
     concurrency: options.concurrency,
     onResult: print,
@@ -126,8 +135,8 @@ function sendRound(sender: OneWaySender): void {
   for (const call of oneWayRound()) sender.send(call.name, call.args);
 }
 
-async function push(endpoint: string): Promise<number> {
-  const pusher = await connectPusher(endpoint);
+async function push(endpoint: string, options: Options): Promise<number> {
+  const pusher = createPusher({ transport: await openTransport(options.transport, "push", { connect: endpoint }) });
   sendRound(pusher);
   // close() flushes what is queued for up to the socket's linger time (1 s).
   await pusher.close();
@@ -135,7 +144,7 @@ async function push(endpoint: string): Promise<number> {
 }
 
 async function pub(endpoint: string, options: Options): Promise<number> {
-  const publisher = await connectPublisher(endpoint);
+  const publisher = createPublisher({ transport: await openTransport(options.transport, "pub", { connect: endpoint }) });
   const stopping = terminationSignal();
   const deadline = Date.now() + options.durationMs;
   let stopped = false;
@@ -166,8 +175,9 @@ async function receive(kind: "pull" | "sub", endpoint: string, options: Options)
     console.error(`receive error: ${error instanceof Error ? error.message : String(error)}`);
   };
   const stopping = terminationSignal();
+  const transport = await openTransport(options.transport, kind, { bind: endpoint });
   const receiver: OneWayReceiver =
-    kind === "pull" ? await bindPuller(endpoint, onEvent, { onError }) : await bindSubscriber(endpoint, onEvent, { onError });
+    kind === "pull" ? createPuller(onEvent, { transport, onError }) : createSubscriber(onEvent, { transport, onError });
   console.log(`READY ${receiver.endpoints.join(" ")}`);
   await Promise.race([stopping, enough]);
   await receiver.close();
@@ -182,7 +192,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case "client":
       return client(endpoint, options);
     case "push":
-      return push(endpoint);
+      return push(endpoint, options);
     case "pub":
       return pub(endpoint, options);
     case "pull":

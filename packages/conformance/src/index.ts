@@ -14,6 +14,24 @@ export {
 } from "./spec.js";
 export type { TestMethodSpec } from "./spec.js";
 
+// The transports it runs on (@zrpc/transport-zeromq or @zrpc/transport-zmtp), and its clients and
+// server on either.
+export {
+  TRANSPORT_NAMES,
+  DEFAULT_TRANSPORT,
+  isTransportName,
+  openTransport,
+  connectClient,
+  serveTestService,
+} from "./transports.js";
+export type {
+  TransportName,
+  EndpointTransport,
+  OpenTransportOptions,
+  ConnectClientOptions,
+  ServedTestService,
+} from "./transports.js";
+
 // The checks and their runner.
 export { createChecks, runChecks, runCheck } from "./checks.js";
 export type { Check, CheckContext, CheckResult, RunChecksOptions } from "./checks.js";

@@ -1,9 +1,10 @@
 // A wire-level tap for the checks that must see bytes, not decoded values: one request sent on a
 // plain DEALER transport, the reply payload returned as received. It does no heartbeating, so it
 // is only for calls that are answered well within two heartbeat intervals.
-import { createZeromqTransport } from "@zrpc/transport-zeromq";
 import { PROTOCOL_VERSION, decodeEvent, encodeEvent, newMessageId } from "@zrpc/wire";
 import type { Event, MessageId } from "@zrpc/wire";
+import { DEFAULT_TRANSPORT, openTransport } from "./transports.js";
+import type { TransportName } from "./transports.js";
 
 /** What {@link rawCall} sends. */
 export interface RawCallOptions {
@@ -13,6 +14,8 @@ export interface RawCallOptions {
   readonly messageId?: MessageId;
   /** Milliseconds to wait for the first reply event (heartbeats excluded). Default 10 s. */
   readonly timeoutMs?: number;
+  /** The transport of the DEALER: `"zeromq"` (default) or `"zmtp"`. */
+  readonly transport?: TransportName;
 }
 
 /** The first non-heartbeat reply to a {@link rawCall} request. */
@@ -32,7 +35,7 @@ export interface RawReply {
  * event that is not a heartbeat. Rejects on timeout or when the reply cannot be decoded.
  */
 export async function rawCall(endpoint: string, name: string, args: unknown, options: RawCallOptions = {}): Promise<RawReply> {
-  const transport = await createZeromqTransport("dealer", { connect: endpoint, linger: 0 });
+  const transport = await openTransport(options.transport ?? DEFAULT_TRANSPORT, "dealer", { connect: endpoint, linger: 0 });
   const messageId = options.messageId ?? newMessageId();
   const request = encodeEvent({ header: { ...options.header, message_id: messageId, v: PROTOCOL_VERSION }, name, args });
   const timeoutMs = options.timeoutMs ?? 10_000;

@@ -102,7 +102,8 @@ export class CliProcess {
       });
     });
     this.exited = new Promise((resolveExit) => {
-      this.child.once("exit", (code) => resolveExit(code));
+      // "close", not "exit": by then stdout and stderr have been read to the end.
+      this.child.once("close", (code) => resolveExit(code));
     });
   }
 

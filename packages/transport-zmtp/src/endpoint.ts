@@ -73,7 +73,9 @@ export function parseEndpoint(endpoint: string, action: "bind" | "connect"): End
 export async function resolveHost(host: string): Promise<string> {
   if (host === "*") return "0.0.0.0";
   if (isIP(host) !== 0) return host;
-  const { address } = await lookup(host);
+  // IPv4 only, like libzmq without ZMQ_IPV6: "localhost" must not turn into ::1 on one side
+  // and 127.0.0.1 on the other. Bracketed IPv6 literals are used as given.
+  const { address } = await lookup(host, { family: 4 });
   return address;
 }
 

@@ -1,14 +1,16 @@
 // `zrpc call ENDPOINT METHOD [ARGS...]`: one call from the shell, results as JSON lines.
-import { RemoteError, connect } from "@zrpc/client";
+import { RemoteError, connect, createClient } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
+import { connectDealer } from "@zrpc/transport-zmtp";
 import { parseAddress } from "../address.js";
 import type { Address } from "../address.js";
 import { parseCommandLine, secondsOption } from "../argv.js";
 import { UsageError } from "../errors.js";
-import { enableIpv6 } from "../ipv6.js";
 import { JsonSyntaxError, formatJson, parseJson } from "../json.js";
 import { Progress } from "../progress.js";
 import { printError, printLine } from "../output.js";
+import { DEFAULT_TRANSPORT, transportOption } from "../transport.js";
+import type { TransportName } from "../transport.js";
 
 /** `zrpc call --help`. */
 export const CALL_HELP = `Usage: zrpc call ENDPOINT METHOD [ARGS...] [options]
@@ -33,6 +35,8 @@ Options:
       --json           every ARG must be JSON (a non-JSON ARG is an error, exit 2)
       --timeout SEC    how long to wait for the first reply (default 30; 0 = forever)
       --heartbeat SEC  heartbeat interval in seconds (default 5; use the server's)
+      --transport T    zeromq (zeromq.js, libzmq; the default) or zmtp (pure-TypeScript
+                       ZMTP); either reaches a server on either, or zerorpc-python
   -v, --verbose        print the remote traceback of an error
   -q, --quiet          no progress on stderr (it is only shown when stderr is a terminal)
   -h, --help           show this help
@@ -44,12 +48,14 @@ Examples:
   zrpc call 4242 get_ticket
   zrpc call tcp://127.0.0.1:4242 ticket_list 3
   zrpc call 4242 echo hello '{"a": [1, 2.5, null]}'
-  zrpc call --json 4242 add 1 2`;
+  zrpc call --json 4242 add 1 2
+  zrpc call --transport zmtp 4242 add 1 2`;
 
 const OPTIONS = [
   { name: "json", takesValue: false },
   { name: "timeout", takesValue: true },
   { name: "heartbeat", takesValue: true },
+  { name: "transport", takesValue: true },
   { name: "verbose", short: "v", takesValue: false },
   { name: "quiet", short: "q", takesValue: false },
   { name: "help", short: "h", takesValue: false },
@@ -73,24 +79,34 @@ export function parseCallArgument(text: string, position: number, strict: boolea
 export interface ClientSettings {
   readonly heartbeatSeconds: number;
   readonly timeoutSeconds: number;
+  /** The transport of the client's DEALER. */
+  readonly transport: TransportName;
 }
 
-/** Connects a client for `call` / `inspect` (turning IPv6 on for an IPv6 endpoint). */
+/** Connects a client for `call` / `inspect` on a DEALER of the chosen transport. */
 export async function openClient(address: Address, settings: ClientSettings): Promise<Client> {
-  if (address.ipv6) await enableIpv6();
-  return connect(address.endpoint, {
+  const options = {
     heartbeatMs: settings.heartbeatSeconds * 1000,
     timeoutMs: settings.timeoutSeconds > 0 ? settings.timeoutSeconds * 1000 : null,
-    // A command line client should not wait a second at exit for messages nobody will read.
-    zeromq: { linger: 100 },
-  });
+  };
+  // A command line client should not wait a second at exit for messages nobody will read.
+  const linger = 100;
+  if (settings.transport === "zeromq") return connect(address.endpoint, { ...options, zeromq: { linger } });
+  const transport = await connectDealer(address.endpoint, { linger });
+  try {
+    return createClient({ ...options, transport });
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
 }
 
-/** Reads `--timeout` and `--heartbeat`. */
+/** Reads `--timeout`, `--heartbeat` and `--transport`. */
 export function clientSettings(options: Readonly<Record<string, string | true>>): ClientSettings {
   return {
     heartbeatSeconds: secondsOption("heartbeat", options.heartbeat, 5),
     timeoutSeconds: secondsOption("timeout", options.timeout, 30, true),
+    transport: transportOption(options.transport) ?? DEFAULT_TRANSPORT,
   };
 }
 

@@ -28,6 +28,8 @@ Options:
                        {"name": ..., "methods": {NAME: {"args": [...], "doc": ...}}}
       --timeout SEC    how long to wait for each reply (default 30; 0 = forever)
       --heartbeat SEC  heartbeat interval in seconds (default 5; use the server's)
+      --transport T    zeromq (zeromq.js, libzmq; the default) or zmtp (pure-TypeScript
+                       ZMTP); either reaches a server on either, or zerorpc-python
   -v, --verbose        say on stderr when the fallback was used
   -q, --quiet          no progress on stderr (it is only shown when stderr is a terminal)
   -h, --help           show this help
@@ -36,12 +38,14 @@ Exit status: 0 ok, 1 the server failed or could not be reached, 2 bad usage.
 
 Examples:
   zrpc inspect 4242
-  zrpc inspect tcp://127.0.0.1:4242 ticket_list`;
+  zrpc inspect tcp://127.0.0.1:4242 ticket_list
+  zrpc inspect --transport zmtp 4242`;
 
 const OPTIONS = [
   { name: "json", takesValue: false },
   { name: "timeout", takesValue: true },
   { name: "heartbeat", takesValue: true },
+  { name: "transport", takesValue: true },
   { name: "verbose", short: "v", takesValue: false },
   { name: "quiet", short: "q", takesValue: false },
   { name: "help", short: "h", takesValue: false },

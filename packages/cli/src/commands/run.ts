@@ -2,7 +2,8 @@
 // configuration, imports every app's rpcs module, serves the default registry, drains on
 // SIGINT / SIGTERM.
 import { createServer, registry } from "@zrpc/server";
-import type { Logger, ServerMiddleware } from "@zrpc/server";
+import type { Logger, Server, ServerMiddleware } from "@zrpc/server";
+import { bindRouter } from "@zrpc/transport-zmtp";
 import { DEFAULT_PORT, parseAddress } from "../address.js";
 import type { Address } from "../address.js";
 import { loadApps } from "../apps.js";
@@ -13,9 +14,10 @@ import { isServerMiddleware, loadConfig, resolveMiddleware } from "../config.js"
 import type { LoadedConfig } from "../config.js";
 import { ModuleLoadError, UsageError, describeError } from "../errors.js";
 import { formatJson } from "../json.js";
-import { enableIpv6 } from "../ipv6.js";
 import { displayPath } from "../loader.js";
 import { columns, firstDocLine, printError, printLine, signature } from "../output.js";
+import { DEFAULT_TRANSPORT, transportOption } from "../transport.js";
+import type { TransportName } from "../transport.js";
 
 /** `zrpc run --help`. */
 export const RUN_HELP = `Usage: zrpc run [ADDRESS] [options]
@@ -38,6 +40,8 @@ Options:
       --heartbeat SEC  heartbeat interval in seconds (default: server.heartbeat, else 5);
                        clients must use the same
       --grace SEC      how long a stop waits for calls in flight (default: server.grace, else 10)
+      --transport T    zeromq (zeromq.js, libzmq) or zmtp (pure-TypeScript ZMTP, no native
+                       addon) (default: server.transport, else zeromq); clients may use either
   -v, --verbose        say what discovery does (apps skipped, modules loaded) and log
                        introspection calls too
   -q, --quiet          no per-call log lines on stderr
@@ -50,12 +54,14 @@ address, option or configuration.
 Examples:
   zrpc run
   zrpc run 0.0.0.0:4242 --config deploy/zrpc.config.ts
-  zrpc run 0 --heartbeat 2`;
+  zrpc run 0 --heartbeat 2
+  zrpc run 4242 --transport zmtp`;
 
 const OPTIONS = [
   { name: "config", short: "c", takesValue: true },
   { name: "heartbeat", takesValue: true },
   { name: "grace", takesValue: true },
+  { name: "transport", takesValue: true },
   { name: "verbose", short: "v", takesValue: false },
   { name: "quiet", short: "q", takesValue: false },
   { name: "help", short: "h", takesValue: false },
@@ -119,6 +125,22 @@ function describeMethods(name: string, config: LoadedConfig, apps: readonly Disc
   return lines;
 }
 
+/**
+ * Binds a ROUTER of `transport` to `endpoint` and serves it with `server`; resolves with the
+ * endpoints bound (wildcard ports resolved).
+ */
+async function listen(server: Server, endpoint: string, transport: TransportName): Promise<string[]> {
+  if (transport === "zeromq") return server.bind(endpoint);
+  const router = await bindRouter(endpoint);
+  try {
+    server.serve(router);
+  } catch (error) {
+    await router.close();
+    throw error;
+  }
+  return [...router.endpoints];
+}
+
 /** Resolves with the first SIGINT / SIGTERM; a second one exits at once (status 1). */
 function waitForStop(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -153,6 +175,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const address: Address = parseAddress(positionals[0] ?? String(DEFAULT_PORT), { mode: "bind" });
   const heartbeatFlag = options.heartbeat === undefined ? undefined : secondsOption("heartbeat", options.heartbeat, 5);
   const graceFlag = options.grace === undefined ? undefined : secondsOption("grace", options.grace, 10, true);
+  const transportFlag = transportOption(options.transport);
   const verbose = options.verbose === true;
   const quiet = options.quiet === true;
   const note = (message: string): void => printError(`zrpc: ${message}`);
@@ -182,6 +205,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const heartbeat = heartbeatFlag ?? config.server.heartbeat ?? 5;
     const grace = graceFlag ?? config.server.grace ?? 10;
     const name = config.server.name ?? "zrpc";
+    const transport = transportFlag ?? config.server.transport ?? DEFAULT_TRANSPORT;
     const logger: Logger = {
       warn: (message, error) => note(`warning: ${message}${error === undefined ? "" : `: ${describeError(error)}`}`),
       ...(verbose ? { debug: (message: string) => note(message) } : {}),
@@ -195,16 +219,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       logger,
       ...(config.server.tracebacks === undefined ? {} : { tracebacks: config.server.tracebacks }),
     });
-    if (address.ipv6) await enableIpv6();
     let endpoints: string[];
     try {
-      endpoints = await server.bind(address.endpoint);
+      endpoints = await listen(server, address.endpoint, transport);
     } catch (error) {
       await server.close(0);
       throw new RunError(`cannot listen on ${address.endpoint}: ${(error as Error).message}`, { cause: error });
     }
     for (const line of describeMethods(name, config, apps)) printLine(line);
-    printLine(`Listening on ${endpoints.join(", ")} (heartbeat ${heartbeat}s). Quit with CONTROL-C.`);
+    const details = `heartbeat ${heartbeat}s${transport === DEFAULT_TRANSPORT ? "" : `, transport ${transport}`}`;
+    printLine(`Listening on ${endpoints.join(", ")} (${details}). Quit with CONTROL-C.`);
 
     const signal = await stop;
     const inFlight = server.inFlight;

@@ -1,0 +1,81 @@
+// `--transport zmtp|zeromq` (and `server.transport` in the configuration): a server on one
+// transport, called and inspected by `zrpc call` / `zrpc inspect` on the other, as child processes.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FIXTURES, runCli, startServer } from "./helpers.js";
+
+// ES module / JSON configurations: no TypeScript to compile, so these children start fast.
+const MJS_CONFIG = join(FIXTURES, "mjs-config", "zrpc.config.mjs");
+const ZMTP_CONFIG = join(FIXTURES, "zmtp-config", "zrpc.config.json");
+
+/** `zrpc call ENDPOINT hello NAME` with `extra` options must print the greeting and exit 0. */
+async function expectHello(endpoint: string, name: string, extra: readonly string[]): Promise<void> {
+  const result = await runCli(["call", endpoint, "hello", name, ...extra]);
+  expect(result.stderr).toBe("");
+  expect(result.stdout).toBe(`"Hello, ${name}!"`);
+  expect(result.code).toBe(0);
+}
+
+describe("zrpc --transport", () => {
+  it("zrpc run --transport zmtp, called by zrpc call --transport zeromq (and the default), inspected over zeromq", async () => {
+    const { server, endpoint } = await startServer(["127.0.0.1:0", "--config", MJS_CONFIG, "--quiet", "--transport", "zmtp"]);
+    expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.stdout.at(-1)).toBe(`Listening on ${endpoint} (heartbeat 5s, transport zmtp). Quit with CONTROL-C.`);
+    await expectHello(endpoint, "zeromq", ["--transport", "zeromq"]);
+    await expectHello(endpoint, "default", []);
+    const inspect = await runCli(["inspect", endpoint, "--transport", "zeromq"]);
+    expect(inspect.stdout.split("\n")).toEqual(["[FromMjs]", 'hello(name="world")  Return a greeting.']);
+    expect(inspect.code).toBe(0);
+    expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+  });
+
+  it("zrpc run on zeromq (the default), called and inspected with --transport zmtp", async () => {
+    const { server, endpoint } = await startServer(["127.0.0.1:0", "--config", MJS_CONFIG, "--quiet"]);
+    expect(server.stdout.at(-1)).toBe(`Listening on ${endpoint} (heartbeat 5s). Quit with CONTROL-C.`);
+    await expectHello(endpoint, "zmtp", ["--transport", "zmtp"]);
+    const inspect = await runCli(["inspect", endpoint, "--transport", "zmtp"]);
+    expect(inspect.stdout.split("\n")).toEqual(["[FromMjs]", 'hello(name="world")  Return a greeting.']);
+    expect(inspect.code).toBe(0);
+    expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+  });
+
+  it("zmtp on both ends, over IPv6 and ipc too", async () => {
+    for (const address of ["[::1]:0", "ipc://*"]) {
+      const { server, endpoint } = await startServer([address, "--config", MJS_CONFIG, "--quiet", "--transport", "zmtp"]);
+      await expectHello(endpoint, "zmtp", ["--transport", "zmtp"]);
+      await expectHello(endpoint, "zeromq", ["--transport", "zeromq"]);
+      expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it("server.transport in the configuration chooses the server's transport; --transport overrides it", async () => {
+    const fromConfig = await startServer(["127.0.0.1:0", "--config", ZMTP_CONFIG, "--quiet"]);
+    expect(fromConfig.server.stdout.at(-1)).toMatch(/\(heartbeat 5s, transport zmtp\)/);
+    await expectHello(fromConfig.endpoint, "config", []);
+    expect(await fromConfig.server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+
+    const overridden = await startServer(["127.0.0.1:0", "--config", ZMTP_CONFIG, "--quiet", "--transport", "zeromq"]);
+    expect(overridden.server.stdout.at(-1)).toMatch(/\(heartbeat 5s\)\. Quit/);
+    await expectHello(overridden.endpoint, "flag", ["--transport", "zmtp"]);
+    expect(await overridden.server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+  });
+
+  it("exits 1 naming the endpoint when a zmtp server cannot listen (port in use)", async () => {
+    const { server, endpoint } = await startServer(["127.0.0.1:0", "--config", MJS_CONFIG, "--quiet"]);
+    const second = await runCli(["run", endpoint, "--config", MJS_CONFIG, "--transport", "zmtp"]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`zrpc: cannot listen on ${endpoint}: `);
+    expect(second.stdout).not.toContain("Listening on");
+    await server.stop();
+  });
+
+  it.each([
+    ["run", "0", "--config", MJS_CONFIG],
+    ["call", "4242", "hello"],
+    ["inspect", "4242"],
+  ])("zrpc %s refuses an unknown --transport with status 2", async (...args) => {
+    const result = await runCli([...args, "--transport", "nanomsg"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`zrpc ${args[0]}: --transport must be zeromq or zmtp, got "nanomsg"`);
+  });
+});
