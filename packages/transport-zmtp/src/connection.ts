@@ -10,6 +10,7 @@ import type { OutEntry } from "./encoder.js";
 import { ZmtpError } from "./errors.js";
 import type { ZmtpErrorCode } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
+import type { ReadTarget, SocketReader } from "./reader.js";
 import {
   compatibleSocketTypes,
   encodeCommand,
@@ -62,7 +63,7 @@ const BATCH_BYTES = 256 * 1024;
  * messages with {@link enqueue}; the connection reports back through its {@link ConnectionOwner}.
  * @internal
  */
-export class ZmtpConnection implements DecoderSink {
+export class ZmtpConnection implements DecoderSink, ReadTarget {
   /** Endpoint this connection belongs to (bound or connected), for reports. */
   readonly endpoint: string;
   readonly socket: Socket;
@@ -122,14 +123,15 @@ export class ZmtpConnection implements DecoderSink {
     this.#batchMessages = hwm > 0 ? Math.min(hwm, BATCH_MESSAGES) : BATCH_MESSAGES;
   }
 
-  /** Sends our greeting and starts reading. */
-  start(): void {
+  /**
+   * Sends our greeting and starts reading: from `reader` when the socket was made with its
+   * `onread` option, else through 'data' events.
+   */
+  start(reader?: SocketReader): void {
     const socket = this.socket;
     if (typeof socket.setNoDelay === "function" && socket.remoteFamily !== undefined) socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => {
-      this.#chunks += 1;
-      this.#decoder.push(chunk);
-    });
+    if (reader === undefined) socket.on("data", (chunk: Buffer) => this.onChunk(chunk));
+    else reader.attach(this);
     socket.on("drain", () => this.#onDrain());
     socket.on("error", (error: Error) => {
       this.#closeError ??= error;
@@ -323,6 +325,25 @@ export class ZmtpConnection implements DecoderSink {
       return;
     }
     this.destroy(error);
+  }
+
+  // ------------------------------------------------------------------ ReadTarget
+
+  /** @internal */
+  onChunk(chunk: Uint8Array): void {
+    this.#chunks += 1;
+    this.#decoder.push(chunk);
+  }
+
+  /** @internal */
+  directBody(min: number): Uint8Array | undefined {
+    return this.#state === STATE_CLOSED ? undefined : this.#decoder.directBody(min);
+  }
+
+  /** @internal */
+  onDirectRead(count: number): void {
+    this.#chunks += 1;
+    this.#decoder.pushDirect(count);
   }
 
   // ------------------------------------------------------------------ DecoderSink

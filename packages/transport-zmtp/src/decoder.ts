@@ -1,7 +1,8 @@
 // Incremental ZMTP 3.x parser for one connection's byte stream: greeting, then frames (message
 // frames grouped into multipart messages, and commands). Frames lying wholly inside one received
 // chunk are handed out as zero-copy views of it; a header split over chunks goes through a 9-byte
-// scratch buffer; a body split over chunks is assembled once into a buffer of its final size.
+// scratch buffer; a body split over chunks is assembled once into a buffer of its final size,
+// into which the socket may also read directly (see directBody).
 // Every declared size is checked against the limits before anything is allocated for it.
 import { Buffer } from "node:buffer";
 import { ZmtpError } from "./errors.js";
@@ -161,6 +162,31 @@ export class ZmtpDecoder {
     if (held !== undefined) {
       this.#held = undefined;
       this.push(held);
+    }
+  }
+
+  /**
+   * Where the next socket read may go directly: the missing part of a frame body being assembled,
+   * when at least `min` octets are missing and nothing is held back by {@link pause}. The caller
+   * then reports what it read with {@link pushDirect} (and feeds anything else with
+   * {@link push}). `undefined` when the next octets must go through {@link push}.
+   */
+  directBody(min: number): Uint8Array | undefined {
+    if (this.#phase !== PHASE_BODY || this.#paused || this.#held !== undefined) return undefined;
+    const body = this.#body as Uint8Array;
+    const filled = this.#bodyFilled;
+    return body.byteLength - filled >= min ? body.subarray(filled) : undefined;
+  }
+
+  /** `count` octets were read into the buffer {@link directBody} returned, at its start. */
+  pushDirect(count: number): void {
+    if (this.#phase !== PHASE_BODY || count <= 0) return;
+    const body = this.#body as Uint8Array;
+    this.#bodyFilled = Math.min(body.byteLength, this.#bodyFilled + count);
+    if (this.#bodyFilled === body.byteLength) {
+      this.#body = undefined;
+      this.#phase = PHASE_HEADER;
+      this.#endFrame(body);
     }
   }
 

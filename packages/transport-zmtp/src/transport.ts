@@ -6,6 +6,7 @@ import { connect as netConnect, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
 import { ZmtpConnection } from "./connection.js";
+import { SocketReader } from "./reader.js";
 import type { ConnectionOwner } from "./connection.js";
 import { formatTcp, parseEndpoint, resolveHost } from "./endpoint.js";
 import type { Endpoint } from "./endpoint.js";
@@ -596,10 +597,10 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
 
   // ---------------------------------------------------------------- connections
 
-  #adopt(socket: Socket, endpoint: string): ZmtpConnection {
+  #adopt(socket: Socket, endpoint: string, reader?: SocketReader): ZmtpConnection {
     const connection = new ZmtpConnection(socket, endpoint, this, this.#options, this.#socketType);
     this.#connections.add(connection);
-    connection.start();
+    connection.start(reader);
     if (this.#readingPaused) connection.pauseReading();
     return connection;
   }
@@ -707,8 +708,12 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     connector.timer = undefined;
     if (connector.stopped || this.#shuttingDown()) return;
     const target = connector.target;
+    // Connected sockets read into buffers of our choosing (see reader.ts).
+    const reader = new SocketReader();
     const socket =
-      target.transport === "tcp" ? netConnect({ host: target.host, port: target.port, noDelay: true }) : netConnect({ path: target.path });
+      target.transport === "tcp"
+        ? netConnect({ host: target.host, port: target.port, noDelay: true, onread: reader.onread })
+        : netConnect({ path: target.path, onread: reader.onread });
     connector.dialing = socket;
     let failure: Error | undefined;
     const onError = (error: Error): void => {
@@ -729,7 +734,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
         socket.destroy();
         return;
       }
-      connector.connection = this.#adopt(socket, connector.endpoint);
+      connector.connection = this.#adopt(socket, connector.endpoint, reader);
     });
   }
 

@@ -10,6 +10,7 @@ import {
   frame,
   greeting,
   hexOf,
+  pattern,
   prng,
   randomChunks,
   recordedConnection,
@@ -220,6 +221,65 @@ describe("decoder: frames", () => {
     expect(allocate).toHaveBeenCalledTimes(1);
     expect(allocate).toHaveBeenCalledWith(1000);
     expect(Buffer.from(frames[1] as Uint8Array).equals(body)).toBe(true);
+  });
+});
+
+describe("decoder: reading the rest of a body directly (directBody / pushDirect)", () => {
+  const start = greeting();
+
+  function setUp(): { decoder: ZmtpDecoder; frames: Uint8Array[][] } {
+    const frames: Uint8Array[][] = [];
+    const sink: DecoderSink = {
+      onGreeting: () => undefined,
+      onCommand: () => undefined,
+      onMessage: (message) => frames.push(message),
+      onError: (error) => {
+        throw error;
+      },
+    };
+    const decoder = new ZmtpDecoder(sink, { ...LIMITS, allocate: (size) => Buffer.alloc(size) });
+    decoder.push(start);
+    return { decoder, frames };
+  }
+
+  it("offers the missing part of a body, and completes the frame once it is filled", () => {
+    const { decoder, frames } = setUp();
+    const body = pattern(100_000, 7);
+    const bytes = Buffer.concat([frame(Buffer.from("a"), 1), frame(body)]);
+    expect(decoder.directBody(1)).toBeUndefined(); // between frames: nothing to offer
+    decoder.push(bytes.subarray(0, 3 + 9 + 1000));
+    const room = decoder.directBody(16);
+    expect(room?.byteLength).toBe(99_000);
+    expect(decoder.directBody(99_001)).toBeUndefined();
+    // Two reads into the offered room (a read may fill only part of it).
+    room!.set(body.subarray(1000, 51_000));
+    decoder.pushDirect(50_000);
+    const rest = decoder.directBody(16);
+    expect(rest?.byteLength).toBe(49_000);
+    expect(frames).toHaveLength(0);
+    rest!.set(body.subarray(51_000));
+    decoder.pushDirect(49_000);
+    expect(frames).toHaveLength(1);
+    expect(Buffer.from(frames[0]![1]!).equals(body)).toBe(true);
+    expect(decoder.directBody(1)).toBeUndefined();
+    // The next frame parses normally.
+    decoder.push(frame(Buffer.from("next")));
+    expect(Buffer.from(frames[1]![0]!).toString()).toBe("next");
+  });
+
+  it("offers nothing while paused or holding data back", () => {
+    const { decoder } = setUp();
+    const bytes = frame(pattern(50_000, 3));
+    decoder.push(bytes.subarray(0, 100));
+    expect(decoder.directBody(16)).toBeDefined();
+    decoder.pause();
+    expect(decoder.directBody(16)).toBeUndefined();
+    decoder.push(bytes.subarray(100, 200)); // held
+    decoder.resume();
+    expect(decoder.directBody(16)?.byteLength).toBe(bytes.length - 200);
+    decoder.stop();
+    expect(decoder.directBody(16)).toBeUndefined();
+    decoder.pushDirect(10); // ignored once stopped
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ZmtpEndpointError, ZmtpError, bindRouter, connectDealer, createZmtpTransport } from "../src/index.js";
 import { frame, greeting, readyCommand } from "./codec-helpers.js";
-import { LOOPBACK, bytes, isHandshake, monitor, reader, text, track } from "./helpers.js";
+import { LOOPBACK, bytes, isHandshake, monitor, pattern, reader, text, track } from "./helpers.js";
 
 /** Resolves with the first error passed to an onError option. */
 function errorCatcher(): { onError: (error: Error) => void; next: Promise<Error> } {
@@ -132,6 +132,29 @@ describe("request/reply between our DEALER and ROUTER", () => {
     expect(text(again.payload)).toBe("two");
     second.send(again.peer, bytes("ack-two"));
     expect(text((await fromDealer.next()).payload)).toBe("ack-two");
+  });
+
+  it("delivers messages of every size intact to a connecting DEALER (read into the frame directly)", async () => {
+    const router = track(await bindRouter(LOOPBACK));
+    const dealer = track(await connectDealer(router.endpoints[0] as string));
+    const fromRouter = reader(router);
+    const fromDealer = reader(dealer);
+    dealer.send(undefined, bytes("hello"));
+    const { peer } = await fromRouter.next();
+    const sizes = [0, 1, 255, 256, 16_383, 16_384, 16_385, 65_535, 65_536, 200_000, (1 << 20) + 3, 8 << 20];
+    const payloads = sizes.map((size, i) => pattern(size, i + 1));
+    for (const payload of payloads) router.send(peer, payload);
+    for (const payload of payloads) {
+      const received = (await fromDealer.next()).payload;
+      expect(received.byteLength).toBe(payload.byteLength);
+      expect(Buffer.from(received.buffer, received.byteOffset, received.byteLength).equals(payload)).toBe(true);
+    }
+    // And the other way round (the ROUTER reads through 'data' events).
+    for (const payload of payloads) dealer.send(undefined, payload);
+    for (const payload of payloads) {
+      const received = (await fromRouter.next()).payload;
+      expect(Buffer.from(received.buffer, received.byteOffset, received.byteLength).equals(payload)).toBe(true);
+    }
   });
 
   it("the onMessage fast path receives synchronously and excludes the iterator", async () => {

@@ -676,7 +676,8 @@ function acquireEncoder(options: EncodeOptions | undefined): Encoder {
  * - anything else (functions, symbols, class instances, other typed arrays, values nested deeper
  *   than `maxDepth`, cycles) -> {@link EncodeError} `can not serialize 'X' object`.
  *
- * Returns a new `Uint8Array` the caller owns.
+ * Returns a new `Uint8Array` the caller owns. A result larger than 4 MiB is the encoder's own
+ * buffer, sized for it up front (so its `.buffer` may be up to 1/8 larger than the result).
  */
 export function encodeValue(value: unknown, options?: EncodeOptions): Uint8Array {
   const encoder = acquireEncoder(options);

@@ -1,0 +1,395 @@
+// The zrpc end-to-end benchmark: every stack (limit, zrpc-zeromq, zrpc-zmtp) on every workload,
+// server and client in separate processes (fresh ones for each measurement), several rounds in
+// alternating stack order, medians. Writes results/latest.json and prints a Markdown table.
+//
+//   pnpm --filter @zrpc/bench bench                  (or from the root: pnpm bench)
+//   node --expose-gc --import tsx src/run.ts [--rounds 3] [--seconds 2] [--warm 2.5]
+//        [--workloads sequential,mib] [--stacks limit,zrpc-zmtp] [--out results/latest.json]
+//   node --expose-gc --import tsx src/run.ts --soak      (pnpm --filter @zrpc/bench bench:soak)
+//   node --expose-gc --import tsx src/run.ts --profile   (pnpm --filter @zrpc/bench bench:profile)
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { version as zeromqVersion } from "zeromq";
+import { SOAK_CALLS, STACKS, WORKLOADS, isStack, isWorkload, median } from "./common.js";
+import type { Command, Reply, Report, Row, RunResult, Stack, Workload } from "./common.js";
+import { summariseProfiles } from "./profile.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageDir = dirname(here);
+
+// ------------------------------------------------------------------------------- options
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+function numberOption(name: string, fallback: number): number {
+  const text = option(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!(value > 0)) throw new RangeError(`--${name} must be a positive number, got ${text}`);
+  return value;
+}
+
+function listOption<T extends string>(name: string, all: readonly T[], check: (value: unknown) => value is T): T[] {
+  const text = option(name);
+  if (text === undefined) return [...all];
+  const list = text.split(",").filter((item) => item !== "");
+  for (const item of list) if (!check(item)) throw new RangeError(`--${name}: unknown ${item} (known: ${all.join(", ")})`);
+  return list as T[];
+}
+
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+// ------------------------------------------------------------------------------- children
+
+/** A forked child with a queue of its IPC replies. */
+class Child {
+  readonly process: ChildProcess;
+  private readonly inbox: Reply[] = [];
+  private waiter: (() => void) | undefined;
+  private exitCode: number | null | undefined;
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    script: string,
+    args: string[],
+    execArgv: string[],
+    env: NodeJS.ProcessEnv,
+  ) {
+    this.process = fork(join(here, script), args, {
+      execArgv: ["--expose-gc", "--import", "tsx", ...execArgv],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      env,
+    });
+    this.process.on("message", (message: Reply) => {
+      this.inbox.push(message);
+      this.waiter?.();
+    });
+    this.exited = new Promise((resolve) => {
+      this.process.once("exit", (code) => {
+        this.exitCode = code;
+        this.waiter?.();
+        resolve();
+      });
+    });
+  }
+
+  send(command: Command): void {
+    if (this.process.connected) this.process.send(command);
+  }
+
+  /** The next reply of type `type` (earlier replies of other types are skipped). */
+  async expect<T extends Reply["type"]>(type: T, timeoutMs: number): Promise<Extract<Reply, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.inbox.findIndex((reply) => reply.type === type || reply.type === "error");
+      if (index >= 0) {
+        const [reply] = this.inbox.splice(index, 1);
+        if (reply!.type === "error") throw new Error(`${this.name}: ${reply!.message}`);
+        return reply as Extract<Reply, { type: T }>;
+      }
+      if (this.exitCode !== undefined) throw new Error(`${this.name} exited (code ${String(this.exitCode)}) before replying ${type}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.name}: no ${type} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.send({ cmd: "exit" });
+    const timer = setTimeout(() => this.process.kill("SIGKILL"), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Measurement {
+  readonly result: RunResult;
+  readonly server: Report;
+}
+
+interface MeasureOptions {
+  readonly seconds: number;
+  readonly warm: number;
+  /** Profile both processes' measured windows into this directory (see window.ts). */
+  readonly profileDir?: string;
+}
+
+/**
+ * One measurement, tried up to 3 times: a child that fails to start (another build replacing a
+ * package's dist/ under it, say) or a run that hangs is retried after a pause.
+ */
+async function measure(stack: Stack, workload: Workload, options: MeasureOptions): Promise<Measurement> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await measureOnce(stack, workload, options);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      log(`  ${stack} ${workload}: attempt ${attempt} failed (${(error as Error).message}); retrying in 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
+  }
+}
+
+async function measureOnce(stack: Stack, workload: Workload, options: MeasureOptions): Promise<Measurement> {
+  const env = { ...process.env };
+  if (options.profileDir !== undefined) env.BENCH_PROFILE_DIR = options.profileDir;
+  const server = new Child(`${stack} server`, "server.ts", [stack], [], env);
+  let client: Child | undefined;
+  try {
+    const { endpoint } = await server.expect("ready", 60_000);
+    client = new Child(`${stack} client`, "client.ts", [stack, endpoint, workload, String(options.seconds), String(options.warm)], [], env);
+    await client.expect("warm", 180_000);
+    server.send({ cmd: "mark" });
+    await server.expect("marked", 30_000);
+    client.send({ cmd: "go" });
+    // A stack that loses a reply hangs its lanes: give up well after the window.
+    const { result } = await client.expect("result", options.seconds * 1000 + 120_000);
+    server.send({ cmd: "report" });
+    const { report } = await server.expect("report", 30_000);
+    return { result, server: report };
+  } finally {
+    await Promise.all([client?.stop(), server.stop()]);
+  }
+}
+
+// ------------------------------------------------------------------------------- formatting
+
+const UNIT: Record<Workload, Row["unit"]> = {
+  sequential: "calls/s",
+  inflight100: "calls/s",
+  inflight1000: "calls/s",
+  mib: "calls/s",
+  stream: "items/s",
+};
+
+const LABEL: Record<Workload, string> = {
+  sequential: "sequential (1 in flight)",
+  inflight100: "100 in flight",
+  inflight1000: "1,000 in flight",
+  mib: "1 MiB echo",
+  stream: "100,000-item stream",
+};
+
+function toRow(stack: Stack, workload: Workload, runs: Measurement[]): Row {
+  const nullable = (pick: (run: Measurement) => number | null): number | null => {
+    const values = runs.map(pick).filter((value): value is number => value !== null && Number.isFinite(value));
+    return values.length === 0 ? null : Math.round(median(values));
+  };
+  return {
+    workload,
+    stack,
+    rate: Math.round(median(runs.map((run) => run.result.ops / run.result.seconds)) * 10) / 10,
+    unit: UNIT[workload],
+    p50_us: nullable((run) => run.result.p50Us),
+    p99_us: nullable((run) => run.result.p99Us),
+    cpu_us_per_op: Math.round(median(runs.map((run) => (run.result.cpuUs + run.server.cpuUs) / run.result.ops)) * 10) / 10,
+    rss_mb: Math.round(median(runs.map((run) => run.result.rssMb + run.server.rssMb)) * 10) / 10,
+  };
+}
+
+const int = (value: number): string => Math.round(value).toLocaleString("en");
+const rate = (value: number): string => (value >= 100 ? int(value) : value.toFixed(1));
+const micros = (value: number | null): string => (value === null ? "–" : int(value));
+const cpu = (value: number): string => (value >= 1000 ? `${(value / 1000).toFixed(1)} ms` : `${value.toFixed(1)} µs`);
+const ratio = (value: number): string => `${value.toFixed(2)}x`;
+
+export function markdownTable(rows: readonly Row[]): string {
+  const lines = [
+    "| workload | stack | rate | vs limit | p50 µs | p99 µs | CPU/op (both) | CPU vs limit | RSS MiB (both) |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const row of rows) {
+    const limit = rows.find((other) => other.workload === row.workload && other.stack === "limit");
+    const rateRatio = limit === undefined ? "–" : ratio(row.rate / limit.rate);
+    const cpuRatio = limit === undefined ? "–" : ratio(row.cpu_us_per_op / limit.cpu_us_per_op);
+    lines.push(
+      `| ${LABEL[row.workload]} | ${row.stack} | ${rate(row.rate)} ${row.unit} | ${rateRatio} | ${micros(row.p50_us)} | ${micros(row.p99_us)} | ${cpu(row.cpu_us_per_op)} | ${cpuRatio} | ${row.rss_mb.toFixed(0)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The targets of issue #11, checked against the rows. */
+export function targetsTable(rows: readonly Row[]): string {
+  const get = (stack: Stack, workload: Workload): Row | undefined => rows.find((row) => row.stack === stack && row.workload === workload);
+  const lines = ["| target | measured | met |", "|---|---:|:---:|"];
+  const rateTarget = (stack: Stack, workload: Workload, min: number): void => {
+    const row = get(stack, workload);
+    const limit = get("limit", workload);
+    if (row === undefined || limit === undefined) return;
+    const value = row.rate / limit.rate;
+    lines.push(`| ${stack} / limit, ${LABEL[workload]}: rate >= ${min} | ${ratio(value)} | ${value >= min ? "yes" : "no"} |`);
+  };
+  for (const [workload, min] of [["sequential", 0.85], ["inflight100", 0.85], ["mib", 0.9], ["stream", 0.9]] as const) rateTarget("zrpc-zeromq", workload, min);
+  for (const [workload, min] of [["sequential", 2.5], ["inflight100", 3], ["mib", 1.5], ["stream", 2]] as const) rateTarget("zrpc-zmtp", workload, min);
+  for (const stack of ["zrpc-zeromq", "zrpc-zmtp"] as const) {
+    for (const workload of WORKLOADS) {
+      const row = get(stack, workload);
+      const limit = get("limit", workload);
+      if (row === undefined || limit === undefined) continue;
+      const value = row.cpu_us_per_op / limit.cpu_us_per_op;
+      lines.push(`| ${stack}, ${LABEL[workload]}: CPU per op <= 0.5x limit | ${ratio(value)} | ${value <= 0.5 ? "yes" : "no"} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function machine(): string {
+  const model = cpus()[0]?.model.trim() ?? "unknown CPU";
+  const load = loadavg().map((value) => value.toFixed(1)).join(" ");
+  return `node ${process.version}, ${cpus().length} × ${model}, libzmq ${zeromqVersion} (zeromq.js), load average ${load}`;
+}
+
+const log = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
+// ------------------------------------------------------------------------------- modes
+
+async function bench(): Promise<void> {
+  const rounds = numberOption("rounds", 3);
+  const seconds = numberOption("seconds", 2);
+  const warm = numberOption("warm", 2.5);
+  const stacks = listOption("stacks", STACKS, isStack);
+  const workloads = listOption("workloads", WORKLOADS, isWorkload);
+  const out = option("out") ?? join(packageDir, "results", "latest.json");
+  const began = performance.now();
+  log(`zrpc bench: ${workloads.join(", ")} × ${stacks.join(", ")}; ${rounds} rounds of ${seconds} s (+${warm} s warm-up) each; ${machine()}`);
+  const runs = new Map<string, Measurement[]>();
+  for (const workload of workloads) {
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? stacks : [...stacks].reverse();
+      for (const stack of order) {
+        const run = await measure(stack, workload, { seconds, warm });
+        const key = `${workload}/${stack}`;
+        runs.set(key, [...(runs.get(key) ?? []), run]);
+        const { result } = run;
+        log(
+          `  ${workload.padEnd(12)} ${stack.padEnd(11)} round ${round + 1}: ${rate(result.ops / result.seconds)} ${UNIT[workload]}` +
+            (result.p50Us === null ? "" : `, p50 ${int(result.p50Us)} µs, p99 ${int(result.p99Us ?? 0)} µs`) +
+            `, CPU ${cpu((result.cpuUs + run.server.cpuUs) / result.ops)}/op`,
+        );
+      }
+    }
+  }
+  const rows: Row[] = [];
+  for (const workload of workloads) for (const stack of stacks) rows.push(toRow(stack, workload, runs.get(`${workload}/${stack}`)!));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
+  const minutes = (performance.now() - began) / 60_000;
+  process.stdout.write(
+    `\nzrpc end-to-end benchmark: medians of ${rounds} rounds of ${seconds} s; ${machine()}\n` +
+      `CPU/op and RSS: client + server process. Written to ${relative(process.cwd(), out) || out} in ${minutes.toFixed(1)} min.\n\n` +
+      `${markdownTable(rows)}\n\n${targetsTable(rows)}\n`,
+  );
+}
+
+interface SoakSide {
+  readonly startMb: number;
+  readonly endMb: number;
+  readonly startHeapMb: number;
+  readonly endHeapMb: number;
+}
+
+const round1 = (value: number): number => Math.round(value * 10) / 10;
+
+async function soak(): Promise<void> {
+  const stacks = listOption("stacks", ["zrpc-zeromq", "zrpc-zmtp"] as const, isStack);
+  log(`zrpc soak: ${int(SOAK_CALLS)} calls (100 in flight) per stack on ${stacks.join(", ")}; ${machine()}`);
+  const lines = [
+    "| stack | calls/s | process | RSS after warm-up (MiB) | RSS at end (MiB) | growth | heap after warm-up → end (MiB) | ok |",
+    "|---|---:|---|---:|---:|---:|---:|:---:|",
+  ];
+  const summary: unknown[] = [];
+  let failed = false;
+  for (const stack of stacks) {
+    const server = new Child(`${stack} server`, "server.ts", [stack], [], process.env);
+    let client: Child | undefined;
+    try {
+      const { endpoint } = await server.expect("ready", 60_000);
+      client = new Child(`${stack} client`, "client.ts", [stack, endpoint, "soak", "0", "0"], [], process.env);
+      await client.expect("warm", 600_000);
+      const before = await reports(server, client);
+      client.send({ cmd: "go" });
+      const { result } = await client.expect("result", 1_800_000);
+      const after = await reports(server, client);
+      const side = (start: Report, end: Report): SoakSide => ({
+        startMb: round1(start.rssMb),
+        endMb: round1(end.rssMb),
+        startHeapMb: round1(start.heapMb),
+        endHeapMb: round1(end.heapMb),
+      });
+      const sides: Record<"client" | "server", SoakSide> = { client: side(before.client, after.client), server: side(before.server, after.server) };
+      for (const side of ["client", "server"] as const) {
+        const { startMb, endMb, startHeapMb, endHeapMb } = sides[side];
+        const growth = endMb / startMb - 1;
+        const ok = growth <= 0.1;
+        failed ||= !ok;
+        lines.push(
+          `| ${stack} | ${int(result.ops / result.seconds)} | ${side} | ${startMb.toFixed(1)} | ${endMb.toFixed(1)} | ${(growth * 100).toFixed(1)}% | ${startHeapMb.toFixed(1)} → ${endHeapMb.toFixed(1)} | ${ok ? "yes" : "NO"} |`,
+        );
+      }
+      summary.push({ stack, calls: result.ops, rate: Math.round(result.ops / result.seconds), ...sides });
+      log(`  ${stack}: ${int(result.ops)} calls in ${result.seconds.toFixed(1)} s`);
+    } finally {
+      await Promise.all([client?.stop(), server.stop()]);
+    }
+  }
+  writeFileSync(join(packageDir, "results", "soak.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  process.stdout.write(
+    `\nzrpc soak: ${int(SOAK_CALLS)} calls per stack; ${machine()}\nRSS after a forced GC (--expose-gc); the end may be at most 10% above the post-warm-up value.\n\n${lines.join("\n")}\n`,
+  );
+  if (failed) process.exitCode = 1;
+}
+
+async function reports(server: Child, client: Child): Promise<{ server: Report; client: Report }> {
+  server.send({ cmd: "report", gc: true });
+  client.send({ cmd: "report", gc: true });
+  const [serverReply, clientReply] = await Promise.all([server.expect("report", 60_000), client.expect("report", 60_000)]);
+  return { server: serverReply.report, client: clientReply.report };
+}
+
+async function profile(): Promise<void> {
+  const stacks = listOption("stacks", ["zrpc-zeromq", "zrpc-zmtp"] as const, isStack);
+  const workloads = listOption("workloads", ["sequential", "inflight100"] as const, isWorkload);
+  const seconds = numberOption("seconds", 4);
+  const root = join(packageDir, "results", "profiles");
+  const sections: string[] = [];
+  for (const stack of stacks) {
+    for (const workload of workloads) {
+      const dir = join(root, `${stack}-${workload}`);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      const run = await measure(stack, workload, { seconds, warm: 1, profileDir: dir });
+      const perOp = (run.result.cpuUs + run.server.cpuUs) / run.result.ops;
+      writeFileSync(join(dir, "run.json"), `${JSON.stringify({ stack, workload, ...run }, null, 2)}\n`);
+      log(`  profiled ${stack} ${workload}: ${rate(run.result.ops / run.result.seconds)} ${UNIT[workload]}, CPU ${cpu(perOp)}/op`);
+      sections.push(
+        `## ${stack}, ${LABEL[workload]} (${rate(run.result.ops / run.result.seconds)} ${UNIT[workload]}, ${cpu(perOp)} CPU per call, both processes)\n\n` +
+          summariseProfiles(dir, run.result.ops),
+      );
+    }
+  }
+  const text = `# CPU profiles (V8 sampling profiler, measured window only)\n\n${machine()}\n\n${sections.join("\n\n")}\n`;
+  writeFileSync(join(root, "summary.md"), text);
+  process.stdout.write(text);
+}
+
+if (flag("soak")) await soak();
+else if (flag("profile")) await profile();
+else await bench();
