@@ -375,7 +375,7 @@ async function profile(): Promise<void> {
       const dir = join(root, `${stack}-${workload}`);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      const run = await measure(stack, workload, { seconds, warm: 1, profileDir: dir });
+      const run = await measure(stack, workload, { seconds, warm: 2.5, profileDir: dir });
       const perOp = (run.result.cpuUs + run.server.cpuUs) / run.result.ops;
       writeFileSync(join(dir, "run.json"), `${JSON.stringify({ stack, workload, ...run }, null, 2)}\n`);
       log(`  profiled ${stack} ${workload}: ${rate(run.result.ops / run.result.seconds)} ${UNIT[workload]}, CPU ${cpu(perOp)}/op`);
