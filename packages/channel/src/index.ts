@@ -17,3 +17,4 @@ export type { Clock } from "./clock.js";
 
 // Symbols below are for other zrpc packages and transport authors.
 export { AsyncQueue } from "./async-queue.js";
+export { Fifo } from "./fifo.js";

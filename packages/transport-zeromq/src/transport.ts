@@ -3,7 +3,7 @@ import { Context, version } from "zeromq";
 import type { Readable, Socket, Writable } from "zeromq";
 import { ZapHandler } from "./curve.js";
 import { TransportError } from "./errors.js";
-import { Fifo } from "./fifo.js";
+import { Fifo } from "@zrpc/channel";
 import {
   joinDealerFrames,
   joinRouterFrames,

@@ -11,7 +11,7 @@ import type { ConnectionOwner } from "./connection.js";
 import { formatTcp, parseEndpoint, resolveHost } from "./endpoint.js";
 import type { Endpoint } from "./endpoint.js";
 import { ZmtpEndpointError, ZmtpError } from "./errors.js";
-import { Fifo } from "./fifo.js";
+import { Fifo } from "@zrpc/channel";
 import { resolveOptions } from "./options.js";
 import type { ResolvedOptions, ZmtpMonitorEvent, ZmtpTransportOptions } from "./options.js";
 import { socketTypeOf } from "./protocol.js";

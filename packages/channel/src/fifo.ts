@@ -1,7 +1,7 @@
 /**
  * A first-in first-out queue with O(1) amortised `shift()` (a plain array's `shift()` moves every
- * element, which hurts with a send queue of 100k entries).
- * @internal
+ * element, which hurts with a send queue of 100k entries), with `peek` and a bulk `unshiftAll`
+ * (a transport giving back the messages of a closed connection). For transport authors.
  */
 export class Fifo<T> {
   #items: (T | undefined)[] = [];
@@ -15,11 +15,6 @@ export class Fifo<T> {
   /** Appends an item at the tail. */
   push(item: T): void {
     this.#items.push(item);
-  }
-
-  /** The item at the head, without removing it. */
-  peek(): T | undefined {
-    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
   }
 
   /** Removes and returns the item at the head. */
@@ -36,6 +31,18 @@ export class Fifo<T> {
       this.#head = 0;
     }
     return item;
+  }
+
+  /** The item at the head, without removing it. */
+  peek(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
+  /** Puts `items` (in their order) before everything queued. */
+  unshiftAll(items: readonly T[]): void {
+    if (items.length === 0) return;
+    this.#items = [...items, ...this.#items.slice(this.#head)];
+    this.#head = 0;
   }
 
   /** Drops every item. */
