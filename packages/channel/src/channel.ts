@@ -33,10 +33,16 @@ export interface ChannelHost {
   forget(channel: Channel): void;
 }
 
-interface Waiter {
+/**
+ * Receives the result of {@link Channel.takeInto}: exactly one of its methods is called, once.
+ * A `Promise`'s resolve/reject pair fits, and so does any object with these two methods.
+ */
+export interface TakeReceiver {
   resolve(event: Event): void;
   reject(error: Error): void;
 }
+
+type Waiter = TakeReceiver;
 
 const HEARTBEAT_ARGS: readonly number[] = Object.freeze([0]);
 
@@ -245,6 +251,29 @@ export class Channel {
   }
 
   /**
+   * The callback form of {@link take}, without a promise: `receiver.resolve(event)` with the next
+   * application event, or `receiver.reject(error)` when the channel ends first; called
+   * synchronously when an event is buffered or the channel has ended already, else when one
+   * arrives. Flow control is the same as for `take()`. Only one take may be pending.
+   */
+  takeInto(receiver: TakeReceiver): void {
+    const event = this.tryTake();
+    if (event !== undefined) {
+      receiver.resolve(event);
+      return;
+    }
+    if (!this.open) {
+      receiver.reject(endError(this.ending));
+      return;
+    }
+    if (this.waiter !== undefined) {
+      receiver.reject(new ZrpcError("closed", "a take() is already pending on this channel"));
+      return;
+    }
+    this.waiter = receiver;
+  }
+
+  /**
    * Take the next buffered event without waiting, or return `undefined`. Either way this counts
    * as one take for flow control (the grant check runs once per take, as in zerorpc-python, where
    * the grant goes out before the receiver blocks); a take that found nothing is completed by the
@@ -302,18 +331,20 @@ export class Channel {
     // An ended channel delivers nothing more, not even what was buffered: its end is the answer.
     this.queue.length = 0;
     this.queueHead = 0;
-    const error = endError(end);
+    // The end error is built only when someone is there to receive it: a plain close of a
+    // finished call (the common case) allocates no error and captures no stack.
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = undefined;
-      waiter.reject(error);
+      waiter.reject(endError(end));
     }
     const creditWaiters = this.creditWaiters;
     if (creditWaiters !== undefined) {
       this.creditWaiters = undefined;
       for (const wake of creditWaiters) wake();
     }
-    this.controller?.abort(error);
+    const controller = this.controller;
+    if (controller !== undefined) controller.abort(endError(end));
     const listeners = this.endListeners;
     if (listeners !== undefined) {
       this.endListeners = undefined;

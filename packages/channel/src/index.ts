@@ -1,5 +1,5 @@
 export { Channel } from "./channel.js";
-export type { ChannelEnd, ChannelRole, ChannelSettings } from "./channel.js";
+export type { ChannelEnd, ChannelRole, ChannelSettings, TakeReceiver } from "./channel.js";
 export {
   Multiplexer,
   createMultiplexer,

@@ -115,7 +115,7 @@ export class Multiplexer implements ChannelHost {
     const limit = options.maxChannelsPerPeer ?? DEFAULT_MAX_CHANNELS_PER_PEER;
     if (!(limit >= 0)) throw new RangeError(`maxChannelsPerPeer must be >= 0, got ${limit}`);
     this.maxPerPeer = limit === 0 ? Number.POSITIVE_INFINITY : limit;
-    this.done = this.readLoop();
+    this.done = transport.onMessage === undefined ? this.readLoop() : this.listen(transport.onMessage.bind(transport));
   }
 
   /** Open channels right now. */
@@ -200,6 +200,21 @@ export class Multiplexer implements ChannelHost {
 
   private endAll(end: ChannelEnd): void {
     for (const channel of [...this.table.values()]) channel.finish(end);
+  }
+
+  /** The synchronous delivery path of transports that offer `onMessage`. */
+  private async listen(onMessage: (listener: (peer: Peer, payload: Uint8Array) => void) => void): Promise<Error | undefined> {
+    onMessage((peer, payload) => {
+      try {
+        this.handle(peer, payload);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    });
+    const failure = await this.transport.closed;
+    this.closing = true;
+    this.endAll({ kind: "shutdown", error: failure ?? new ZrpcError("closed", "transport closed") });
+    return failure;
   }
 
   private async readLoop(): Promise<Error | undefined> {

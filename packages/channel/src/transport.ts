@@ -50,4 +50,12 @@ export interface Transport extends AsyncIterable<TransportMessage> {
   close(): Promise<void>;
   /** Resolves (never rejects) once the transport is closed: with the error that closed it, if any. */
   readonly closed: Promise<Error | undefined>;
+  /**
+   * Optional fast path, used by the {@link Multiplexer} when present: every received message is
+   * handed to `listener` synchronously, as it is read from the socket, instead of through the
+   * async iterator (no promise per message). It replaces iteration (a transport has one reader)
+   * and is set at most once; messages that arrived before it are delivered to it at once. A
+   * throwing listener must not stop the transport. `closed` still reports the end.
+   */
+  onMessage?(listener: (peer: Peer, payload: Uint8Array) => void): void;
 }

@@ -59,7 +59,7 @@ type Step = IteratorResult<unknown, undefined>;
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /** Longest delay `setTimeout` honours; longer ones fire at once, so they count as no timeout. */
-const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = 2_147_483_647;
 
 function noop(): void {}
 
@@ -81,13 +81,13 @@ function deferred<T>(): Deferred<T> {
 }
 
 /** The effective first-reply timeout: per-call option, else the client default; 0 = none. */
-function effectiveTimeout(options: CallOptions, fallback: number): number {
+export function effectiveTimeout(options: CallOptions, fallback: number): number {
   const ms = options.timeoutMs ?? fallback;
   return ms > 0 && ms <= MAX_TIMER_MS ? ms : 0;
 }
 
 /** The explicit `deadline` call option as epoch ms, or `undefined`; a `RangeError` for junk. */
-function explicitDeadline(options: CallOptions): number | undefined {
+export function explicitDeadline(options: CallOptions): number | undefined {
   const { deadline } = options;
   if (deadline === undefined) return undefined;
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;

@@ -2,6 +2,7 @@ import { ZrpcExtensions, createMultiplexer } from "@zrpc/channel";
 import type { Channel, Clock, Multiplexer } from "@zrpc/channel";
 import { ZrpcError } from "@zrpc/wire";
 import { CallCore, CallResultImpl } from "./call.js";
+import { UnaryCall } from "./unary-call.js";
 import type { CallHost, CallResult, OpenExtras } from "./call.js";
 import { captureCallSite } from "./errors.js";
 import { outgoingHeader } from "./middleware.js";
@@ -127,6 +128,8 @@ class ClientImpl implements CallHost, AsyncDisposable {
   serverCancels = false;
   readonly proxy: unknown;
   readonly #multiplexer: Multiplexer;
+  /** Some middleware has an `around` hook: calls take CallCore's promise chain. */
+  readonly #hasAround: boolean;
   #closing = false;
   #ended = false;
   /** Why the transport ended by itself (e.g. a refused CURVE key), for later calls' errors. */
@@ -139,6 +142,7 @@ class ClientImpl implements CallHost, AsyncDisposable {
       throw new TypeError(`a client needs a dealer transport, got a ${transport.kind} transport`);
     }
     this.middleware = Object.freeze([...(options.middleware ?? [])]);
+    this.#hasAround = this.middleware.some((middleware) => middleware.around !== undefined);
     this.defaultTimeoutMs = defaultTimeout(options.timeoutMs);
     this.timerClock = options.clock ?? timeoutClock;
     const extensions = options.extensions ?? false;
@@ -200,7 +204,12 @@ class ClientImpl implements CallHost, AsyncDisposable {
 
   call(method: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<unknown> {
     // eslint-disable-next-line @typescript-eslint/unbound-method -- only its identity is used, to cut the stack there
-    const core = new CallCore(this, method, args, options, captureCallSite(ClientImpl.prototype.call));
+    const site = captureCallSite(ClientImpl.prototype.call);
+    if (!this.#hasAround) {
+      // One promise per call, callbacks for the rest.
+      return new Promise((resolve, reject) => new UnaryCall(this, method, args, options, site, resolve, reject).start());
+    }
+    const core = new CallCore(this, method, args, options, site);
     // A promise of its own: ignoring a failed call() is an unhandled rejection, as with any promise.
     return core.awaitResult().then((value) => value);
   }

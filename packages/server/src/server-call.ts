@@ -1,9 +1,9 @@
 // One call on the answering side (PROTOCOL.md section 6): lookup, middleware, the handler, the
 // reply (OK / ERR / STREAM... STREAM_DONE) and exactly one outcome.
 import { ChannelClosedError, ZrpcExtensions, readDeadline } from "@zrpc/channel";
-import type { CancelReason, Channel, ChannelEnd, Clock } from "@zrpc/channel";
+import type { CancelReason, Channel, ChannelEnd, Clock, Peer } from "@zrpc/channel";
 import { EncodeError, EventNames } from "@zrpc/wire";
-import type { Event } from "@zrpc/wire";
+import type { Event, MessageId, WireHeader } from "@zrpc/wire";
 import { callContextStorage } from "./call-context.js";
 import type { CallContext } from "./call-context.js";
 import { CallCancelled, DeadlineExceeded, ServiceError } from "./errors.js";
@@ -27,12 +27,37 @@ export interface Dispatcher {
   readonly clock: Clock;
   /** Which zrpc extensions the server honours (docs/protocol/README.md, "zrpc extensions"). */
   readonly extensions: { readonly deadline: boolean; readonly cancel: boolean };
+  /** Which hooks the middleware has, computed once (the hot path skips what nobody uses). */
+  readonly hooks: MiddlewareHooks;
   /** Built-in methods first, then the service's. */
   lookup(name: string): { spec: MethodSpec; introspection: boolean; thisArg: object | undefined } | undefined;
   /** The call reached its outcome (onEnd hooks are starting). */
   settled(call: ServerCall): void;
   /** An onEnd chain is running; the server's close() waits for it. */
   track(hooks: Promise<void>): void;
+}
+
+/** @internal Which hooks a server's middleware list has. */
+export interface MiddlewareHooks {
+  readonly before: boolean;
+  readonly around: boolean;
+  readonly after: boolean;
+  readonly taskContext: boolean;
+  readonly inspectError: boolean;
+  /** The middleware with an `onEnd` hook, in order. */
+  readonly onEnd: readonly ServerMiddleware[];
+}
+
+/** @internal */
+export function middlewareHooks(middleware: readonly ServerMiddleware[]): MiddlewareHooks {
+  return {
+    before: middleware.some((hook) => hook.beforeCall !== undefined),
+    around: middleware.some((hook) => hook.around !== undefined),
+    after: middleware.some((hook) => hook.afterCall !== undefined),
+    taskContext: middleware.some((hook) => hook.taskContext !== undefined),
+    inspectError: middleware.some((hook) => hook.inspectError !== undefined),
+    onEnd: middleware.filter((hook) => hook.onEnd !== undefined),
+  };
 }
 
 /** The announcement a server adds to its heartbeats and first reply for a cancel-capable request. */
@@ -105,8 +130,12 @@ function safeString(value: unknown): string {
 }
 
 /** The abort reason for a channel end (the same errors the channel's own signal uses). */
-function endReason(end: ChannelEnd): Error {
-  return end.kind === "closed" ? new ChannelClosedError("call ended") : end.error;
+function endReason(end: ChannelEnd): AbortReason {
+  return end.kind === "closed" ? () => new ChannelClosedError("call ended") : end.error;
+}
+
+function reasonError(reason: AbortReason): Error {
+  return typeof reason === "function" ? reason() : reason;
 }
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
@@ -130,27 +159,56 @@ function generatorKind(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Rejects with the signal's reason as soon as it aborts, whatever `promise` does. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason as Error);
+/** An abort reason, or how to make it (built only when someone looks at it). */
+type AbortReason = Error | (() => Error);
+
+/**
+ * The {@link CallContext} of one call. `signal` and `locals` are made on first use: most calls
+ * never look at them, and an AbortController with its EventTarget costs more than the rest of
+ * the call's bookkeeping.
+ */
+class ServerCallContext implements CallContext {
+  readonly method: string;
+  readonly args: readonly unknown[];
+  readonly header: Readonly<WireHeader>;
+  readonly peer: Peer;
+  readonly requestId: MessageId;
+  readonly remoteVersion: number | undefined;
+  readonly serverName: string;
+  readonly spec: MethodSpec | undefined;
+  readonly introspection: boolean;
+  readonly deadline: number | undefined;
+  readonly #call: ServerCall;
+  readonly #clock: Clock;
+  #locals: Map<string | symbol, unknown> | undefined;
+
+  constructor(call: ServerCall, channel: Channel, request: Event, args: readonly unknown[], dispatcher: Dispatcher, found: ReturnType<Dispatcher["lookup"]>, deadline: number | undefined) {
+    this.method = request.name;
+    this.args = args;
+    this.header = request.header;
+    this.peer = channel.peer;
+    this.requestId = channel.id;
+    this.remoteVersion = channel.remoteVersion;
+    this.serverName = dispatcher.serverName;
+    this.spec = found?.spec;
+    this.introspection = found?.introspection ?? false;
+    this.deadline = deadline;
+    this.#call = call;
+    this.#clock = dispatcher.clock;
   }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- handlers may throw anything
-        reject(error);
-      },
-    );
-  });
+
+  get signal(): AbortSignal {
+    return this.#call.signal();
+  }
+
+  get locals(): Map<string | symbol, unknown> {
+    return (this.#locals ??= new Map());
+  }
+
+  remainingMs(): number {
+    const deadline = this.deadline;
+    return deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, deadline - this.#clock.now());
+  }
 }
 
 /** @internal One call being served. */
@@ -163,7 +221,12 @@ export class ServerCall {
 
   private readonly dispatcher: Dispatcher;
   private readonly channel: Channel;
-  private readonly controller = new AbortController();
+  /** Made on the first read of `context.signal`. */
+  private controller: AbortController | undefined;
+  /** Set once the call is aborted: the reason (or how to build it). */
+  private abortReason: AbortReason | undefined;
+  /** Waiting on {@link race}: told once when the call is aborted. */
+  private abortWaiters: ((reason: Error) => void)[] | undefined;
   private readonly argsError: ServiceError | undefined;
   private readonly thisArg: object | undefined;
   private taskHeader: Record<string, unknown> | null | undefined;
@@ -179,31 +242,22 @@ export class ServerCall {
   constructor(dispatcher: Dispatcher, channel: Channel, request: Event) {
     this.dispatcher = dispatcher;
     this.channel = channel;
-    const { extensions, clock } = dispatcher;
-    const deadline = extensions.deadline ? readDeadline(request.header) : undefined;
+    const { extensions } = dispatcher;
+    const deadline = extensions.deadline && request.header[ZrpcExtensions.deadlineKey] !== undefined ? readDeadline(request.header) : undefined;
     this.deadline = deadline;
     const method = request.name;
     const found = dispatcher.lookup(method);
-    const { args, error } = positionalArgs(method, request.args);
-    this.argsError = error;
+    const raw = request.args;
+    let args: readonly unknown[];
+    if (Array.isArray(raw)) {
+      args = raw;
+    } else {
+      const positional = positionalArgs(method, raw);
+      args = positional.args;
+      this.argsError = positional.error;
+    }
     this.thisArg = found?.thisArg;
-    const locals = new Map<string | symbol, unknown>();
-    const context: CallContext = {
-      method,
-      args,
-      header: request.header,
-      peer: channel.peer,
-      requestId: channel.id,
-      remoteVersion: channel.remoteVersion,
-      signal: this.controller.signal,
-      serverName: dispatcher.serverName,
-      spec: found?.spec,
-      introspection: found?.introspection ?? false,
-      locals,
-      deadline,
-      remainingMs: deadline === undefined ? () => Number.POSITIVE_INFINITY : () => Math.max(0, deadline - clock.now()),
-    };
-    this.context = context;
+    this.context = new ServerCallContext(this, channel, request, args, dispatcher, found, deadline);
     if (extensions.cancel && channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) {
       // docs/protocol/README.md, "zrpc extensions": only for requests that announced "cancel".
       channel.onCancel((reason) => this.cancelledByClient(reason));
@@ -211,6 +265,41 @@ export class ServerCall {
     }
     // Last: fires at once if the channel has already ended.
     channel.onEnd((end) => this.channelEnded(end));
+  }
+
+  /** @internal `context.signal`: made on first use, aborted at once if the call was. */
+  signal(): AbortSignal {
+    let controller = this.controller;
+    if (controller === undefined) {
+      controller = this.controller = new AbortController();
+      const reason = this.abortReason;
+      if (reason !== undefined) controller.abort(this.resolveReason(reason));
+    }
+    return controller.signal;
+  }
+
+  /** The abort reason as an error, built once. */
+  private resolveReason(reason: AbortReason): Error {
+    if (typeof reason !== "function") return reason;
+    const error = reasonError(reason);
+    this.abortReason = error;
+    return error;
+  }
+
+  /**
+   * Settles like `promise`, or rejects with the abort reason as soon as the call is aborted,
+   * whatever `promise` does (so a hook or handler that ignores the signal cannot hold the call).
+   */
+  private race<T>(promise: Promise<T>): Promise<T> {
+    const reason = this.abortReason;
+    if (reason !== undefined) {
+      promise.catch(() => undefined);
+      return Promise.reject(this.resolveReason(reason));
+    }
+    return new Promise<T>((resolve, reject) => {
+      (this.abortWaiters ??= []).push(reject);
+      promise.then(resolve, reject);
+    });
   }
 
   /**
@@ -261,15 +350,24 @@ export class ServerCall {
     }
   }
 
-  /** Run the call (its concurrency slot, if any, is taken). Never rejects. */
+  /** Run the call (its concurrency slot, if any, is taken). Never throws or rejects. */
   start(): void {
     if (this.isSettled) return;
-    const run = (): Promise<void> => this.run();
-    const running = this.dispatcher.asyncContext ? callContextStorage.run(this.context, run) : run();
-    running.catch((error: unknown) => {
-      this.dispatcher.log.warn(`zrpc server: internal error in call ${this.context.method}`, error);
-      this.settle({ kind: "error", error });
-    });
+    let running: Promise<void> | undefined;
+    try {
+      running = this.dispatcher.asyncContext ? callContextStorage.run(this.context, this.runBound) : this.run();
+    } catch (error) {
+      this.internalError(error);
+      return;
+    }
+    running?.catch((error: unknown) => this.internalError(error));
+  }
+
+  private readonly runBound = (): Promise<void> | undefined => this.run();
+
+  private internalError(error: unknown): void {
+    this.dispatcher.log.warn(`zrpc server: internal error in call ${this.context.method}`, error);
+    this.settle({ kind: "error", error });
   }
 
   /** The server gives up on this call (close() after its grace period). */
@@ -279,8 +377,20 @@ export class ServerCall {
     this.settle({ kind: "shutdown" });
   }
 
-  private abort(reason: Error): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  private abort(reason: AbortReason): void {
+    if (this.abortReason === undefined) {
+      this.abortReason = reason;
+      const controller = this.controller;
+      const waiters = this.abortWaiters;
+      if (controller !== undefined || waiters !== undefined) {
+        const error = this.resolveReason(reason);
+        controller?.abort(error);
+        if (waiters !== undefined) {
+          this.abortWaiters = undefined;
+          for (const reject of waiters) reject(error);
+        }
+      }
+    }
     this.stopIteration();
   }
 
@@ -297,33 +407,60 @@ export class ServerCall {
         break;
       case "closed":
         // Only the server closes its channels, after settling; anything else is a cancellation.
-        this.settle({ kind: "cancelled", reason: endReason(end) });
+        this.settle({ kind: "cancelled", reason: this.resolveReason(this.abortReason ?? endReason(end)) });
         break;
     }
   }
 
-  private async run(): Promise<void> {
-    const { middleware } = this.dispatcher;
-    const call = this.context;
+  /**
+   * Runs the call. Without beforeCall/around/afterCall middleware a handler that returns a plain
+   * value is answered synchronously (no promise at all); everything else takes the async path.
+   */
+  private run(): Promise<void> | undefined {
+    const spec = this.context.spec;
+    const { hooks } = this.dispatcher;
+    if (spec === undefined || hooks.before || hooks.around || hooks.after) return this.runWithMiddleware(spec);
+    let result: unknown;
     try {
-      const spec = call.spec;
-      if (spec === undefined) {
-        // PROTOCOL.md 6.2: the method name is the whole message.
-        throw new ServiceError("NameError", call.method);
+      result = this.callHandler(spec);
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (spec.stream || isThenable(result)) return this.finishAsync(spec, result);
+    const kind = generatorKind(result);
+    if (kind !== undefined) return this.fail(this.generatorError(result, kind));
+    if (this.isSettled) return undefined;
+    if (this.channel.credit > 0) {
+      // The reply goes out on the request's own credit: nothing to wait for.
+      try {
+        this.channel.send(EventNames.ok, [result], this.replyHeader());
+      } catch (error) {
+        return this.fail(error);
       }
-      for (const hook of middleware) {
-        if (hook.beforeCall === undefined) continue;
-        await raceSignal(Promise.resolve(hook.beforeCall(call)), call.signal);
-        if (this.isSettled) return;
-      }
-      const inner = (): Promise<unknown> => raceSignal(this.invoke(spec), call.signal);
-      const result = await raceSignal(composeAround(middleware, call, inner), call.signal);
+      this.clearDeadline();
+      this.settle({ kind: "ok", result });
+      return undefined;
+    }
+    return this.answer(spec, result);
+  }
+
+  /** The async end of the fast path: await the handler's promise or run its stream, then answer. */
+  private async finishAsync(spec: MethodSpec, raw: unknown): Promise<void> {
+    let result: unknown;
+    try {
+      result = await this.complete(spec, raw);
+    } catch (error) {
       if (this.isSettled) return;
-      for (const hook of middleware) {
-        if (hook.afterCall === undefined) continue;
-        await raceSignal(Promise.resolve(hook.afterCall(call, spec.stream ? undefined : result)), call.signal);
-        if (this.isSettled) return;
-      }
+      await this.fail(error);
+      return;
+    }
+    await this.answer(spec, result);
+  }
+
+  /** Sends OK (or STREAM_DONE) and settles; an ERR when the reply cannot be sent. */
+  private async answer(spec: MethodSpec, result: unknown): Promise<void> {
+    if (this.isSettled) return;
+    try {
       if (spec.stream) {
         await this.reply(EventNames.streamDone, null);
         this.settle({ kind: "stream-done", items: this.items });
@@ -332,35 +469,77 @@ export class ServerCall {
         this.settle({ kind: "ok", result });
       }
     } catch (error) {
-      // After a lost client or shutdown the outcome is already known and nothing may be sent.
       if (this.isSettled) return;
       await this.fail(error);
     }
   }
 
-  /** The innermost step of the around chain: argument checks, then the handler. */
-  private async invoke(spec: MethodSpec): Promise<unknown> {
+  private async runWithMiddleware(spec: MethodSpec | undefined): Promise<void> {
+    const { middleware } = this.dispatcher;
+    const call = this.context;
+    let result: unknown;
+    try {
+      if (spec === undefined) {
+        // PROTOCOL.md 6.2: the method name is the whole message.
+        throw new ServiceError("NameError", call.method);
+      }
+      for (const hook of middleware) {
+        if (hook.beforeCall === undefined) continue;
+        await this.race(Promise.resolve(hook.beforeCall(call)));
+        if (this.isSettled) return;
+      }
+      const inner = (): Promise<unknown> => this.race(this.invoke(spec));
+      result = this.dispatcher.hooks.around ? await this.race(composeAround(middleware, call, inner)) : await inner();
+      if (this.isSettled) return;
+      for (const hook of middleware) {
+        if (hook.afterCall === undefined) continue;
+        await this.race(Promise.resolve(hook.afterCall(call, spec.stream ? undefined : result)));
+        if (this.isSettled) return;
+      }
+    } catch (error) {
+      // After a lost client or shutdown the outcome is already known and nothing may be sent.
+      if (this.isSettled) return;
+      await this.fail(error);
+      return;
+    }
+    await this.answer(spec, result);
+  }
+
+  /** Argument checks, then the handler: its raw return value (maybe a promise). */
+  private callHandler(spec: MethodSpec): unknown {
     const call = this.context;
     if (this.argsError !== undefined) throw this.argsError;
-    if (spec.args !== null) {
+    const given = call.args.length;
+    if (spec.args !== null && (given < spec.minArity || given > spec.maxArity)) {
       const names = spec.args.params.map((param) => param.name);
-      const problem = pythonArityMessage(call.method, names, spec.minArity, spec.maxArity, call.args.length);
+      const problem = pythonArityMessage(call.method, names, spec.minArity, spec.maxArity, given);
       if (problem !== undefined) throw new ServiceError("TypeError", problem);
     }
     const thisArg = this.thisArg ?? (call.introspection ? undefined : call);
-    let result = spec.fn.apply(thisArg, call.args as unknown[]);
-    if (isThenable(result)) result = await result;
+    return spec.fn.apply(thisArg, call.args as unknown[]);
+  }
+
+  private generatorError(result: unknown, kind: string): ServiceError {
+    // PROTOCOL.md 6.3: a plain method returning a generator fails like Python, it is not streamed.
+    this.closeIteratorOf(result);
+    return new ServiceError("TypeError", `can not serialize '${kind}' object`);
+  }
+
+  /** The handler's value once settled: a plain result, or `undefined` after a whole stream was sent. */
+  private async complete(spec: MethodSpec, raw: unknown): Promise<unknown> {
+    const result = isThenable(raw) ? await raw : raw;
     if (!spec.stream) {
       const kind = generatorKind(result);
-      // PROTOCOL.md 6.3: a plain method returning a generator fails like Python, it is not streamed.
-      if (kind !== undefined) {
-        this.closeIteratorOf(result);
-        throw new ServiceError("TypeError", `can not serialize '${kind}' object`);
-      }
+      if (kind !== undefined) throw this.generatorError(result, kind);
       return result;
     }
     await this.stream(result);
     return undefined;
+  }
+
+  /** The innermost step of the around chain: argument checks, then the handler. */
+  private async invoke(spec: MethodSpec): Promise<unknown> {
+    return this.complete(spec, this.callHandler(spec));
   }
 
   /** Sends each item as a bare `STREAM` event under the peer's `_zpc_more` credit (section 8). */
@@ -428,6 +607,10 @@ export class ServerCall {
   /** Extra header keys of every reply, from the middleware `taskContext` hooks (asked once). */
   private replyHeader(): Record<string, unknown> | undefined {
     if (this.taskHeader === undefined) {
+      if (!this.dispatcher.hooks.taskContext) {
+        this.taskHeader = null;
+        return undefined;
+      }
       let merged: Record<string, unknown> | null = null;
       this.dispatcher.middleware.forEach((hook, index) => {
         if (hook.taskContext === undefined) return;
@@ -505,7 +688,7 @@ export class ServerCall {
     // Closing ends the channel's heartbeat and aborts call.signal ("the call is over").
     this.channel.close();
     this.stopIteration();
-    const hooks = this.dispatcher.middleware.filter((hook) => hook.onEnd !== undefined);
+    const hooks = this.dispatcher.hooks.onEnd;
     if (hooks.length === 0) return;
     const runHooks = async (): Promise<void> => {
       for (const hook of hooks) {

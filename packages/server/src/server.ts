@@ -11,7 +11,7 @@ import { pythonExceptionRepr } from "./python.js";
 import { RateLimitedLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
 import type { ServerMiddleware } from "./middleware.js";
-import { ServerCall } from "./server-call.js";
+import { ServerCall, middlewareHooks } from "./server-call.js";
 import type { Dispatcher } from "./server-call.js";
 import { createMethodTable } from "./service.js";
 import type { Service, ServiceMethodsOptions } from "./service.js";
@@ -220,6 +220,7 @@ class ZrpcServer implements Server {
     this.dispatcher = {
       serverName: this.name,
       middleware,
+      hooks: middlewareHooks(middleware),
       tracebacks: options.tracebacks ?? true,
       asyncContext: options.asyncContext ?? true,
       log: this.log,
