@@ -28,7 +28,7 @@ let endpoint: string;
 if (stack === "limit") {
   endpoint = (await startLimitServer()).endpoint;
 } else {
-  const server = createServer(new BenchService(), { name: "bench" });
+  const server = createServer(new BenchService(), { name: "bench", asyncContext: process.env.BENCH_NO_ALS === undefined });
   // The same high-water marks as the limit's sockets (see limit.ts); everything else default.
   const options = { sendHighWaterMark: HWM, receiveHighWaterMark: HWM };
   const transport =

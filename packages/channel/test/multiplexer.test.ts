@@ -247,3 +247,44 @@ describe("multiplexer robustness", () => {
     await serverMux.close();
   });
 });
+
+describe("multiplexer over a transport with onMessage (synchronous delivery)", () => {
+  it("serves calls through the listener, not the iterator, and takeInto gets replies by callback", async () => {
+    const { client, server } = createLinkedPair({ onMessage: true });
+    expect(typeof server.onMessage).toBe("function");
+    const serverMux = createMultiplexer(server, { role: "server", heartbeatMs: 0, onRequest: adder });
+    const clientMux = createMultiplexer(client, { role: "client", heartbeatMs: 0 });
+    // The multiplexers took the listener: iterating the transports now fails.
+    expect(() => server[Symbol.asyncIterator]()).toThrow(/exactly one reader/);
+    expect(() => client[Symbol.asyncIterator]()).toThrow(/exactly one reader/);
+    const channel = clientMux.open("add", [20, 22]);
+    const reply = await new Promise<Event>((resolve, reject) => channel.takeInto({ resolve, reject }));
+    expect(reply.name).toBe("OK");
+    expect(reply.args).toEqual([42]);
+    channel.close();
+    // A take on a closed channel is rejected at once, synchronously.
+    let rejected: Error | undefined;
+    channel.takeInto({ resolve: () => undefined, reject: (error) => (rejected = error) });
+    expect(rejected?.name).toBe("ChannelClosedError");
+    expect(clientMux.size).toBe(0);
+    expect(serverMux.size).toBe(0);
+    await clientMux.close();
+    await serverMux.close();
+  });
+
+  it("ends open channels with a shutdown when the transport closes", async () => {
+    const { client, server } = createLinkedPair({ onMessage: true });
+    const held: Channel[] = [];
+    const serverMux = createMultiplexer(server, { role: "server", heartbeatMs: 0, onRequest: (channel) => held.push(channel) });
+    const clientMux = createMultiplexer(client, { role: "client", heartbeatMs: 0 });
+    const channel = clientMux.open("wait", []);
+    const taken = channel.take();
+    await flush(5);
+    expect(held).toHaveLength(1);
+    await client.close();
+    await expect(taken).rejects.toMatchObject({ code: "closed" });
+    expect(channel.end?.kind).toBe("shutdown");
+    expect(await clientMux.closed).toBeUndefined();
+    await serverMux.close();
+  });
+});

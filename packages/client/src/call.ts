@@ -174,7 +174,7 @@ export class CallCore {
     if (this.mode === "iterate") throw new TypeError("this call result is already being iterated");
     this.mode = "iterate";
     const iterator: AsyncIterableIterator<unknown> = {
-      next: () => this.serialise(() => this.iterStep()),
+      next: () => this.nextBuffered() ?? this.serialise(() => this.iterStep()),
       // Not queued behind a pending next(): closing the channel is what ends that one (with done).
       return: () => this.abandon(),
       [Symbol.asyncIterator]: () => iterator,
@@ -302,6 +302,11 @@ export class CallCore {
       if (this.abandoned) return DONE;
       throw this.fail(this.translate(error));
     }
+    return this.process(event);
+  }
+
+  /** The step for one reply event. Throws (after ending the call) for ERR and protocol errors. */
+  private process(event: Event): Step {
     const first = this.phase === "first";
     if (first) {
       this.gotReply = true;
@@ -445,9 +450,36 @@ export class CallCore {
   }
 
   private serialise(operation: () => Promise<Step>): Promise<Step> {
+    this.queuedReads += 1;
     const next = this.readChain.then(operation);
-    this.readChain = next.catch(noop);
+    this.readChain = next.then(this.readDone, this.readDone);
     return next;
+  }
+
+  /** Reads queued with {@link serialise} and not finished yet. */
+  private queuedReads = 0;
+  private readonly readDone = (): void => {
+    this.queuedReads -= 1;
+  };
+
+  /**
+   * The fast path of a stream's `next()`: with the first reply consumed, no read queued and an
+   * item already buffered in the channel, the step is computed at once (no promise chain).
+   * `undefined` when the slow path must run.
+   */
+  private nextBuffered(): Promise<Step> | undefined {
+    if (this.phase !== "stream" || this.queuedReads > 0 || !this.firstClaimed || this.channel === undefined) return undefined;
+    const event = this.channel.tryTake();
+    if (event === undefined) return undefined;
+    try {
+      const step = this.process(event);
+      if (step.done) this.outcome.resolve(undefined);
+      return Promise.resolve(step);
+    } catch (error) {
+      this.errorThrown = true;
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the same error the slow path rejects with
+      return Promise.reject(error);
+    }
   }
 
   private async iterStep(): Promise<Step> {

@@ -4,7 +4,7 @@ import { ZrpcError } from "@zrpc/wire";
 import { CallCore, CallResultImpl } from "./call.js";
 import { UnaryCall } from "./unary-call.js";
 import type { CallHost, CallResult, OpenExtras } from "./call.js";
-import { captureCallSite } from "./errors.js";
+import { appendCallSiteNow, captureCallSite } from "./errors.js";
 import { outgoingHeader } from "./middleware.js";
 import type { ClientMiddleware, ClientRequest } from "./middleware.js";
 import { DEFAULT_TIMEOUT_MS } from "./options.js";
@@ -119,6 +119,11 @@ function defaultTimeout(value: number | null | undefined): number {
   return value > 0 ? value : 0;
 }
 
+function hasKeys(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 class ClientImpl implements CallHost, AsyncDisposable {
   readonly middleware: readonly ClientMiddleware[];
   readonly defaultTimeoutMs: number;
@@ -191,27 +196,30 @@ class ClientImpl implements CallHost, AsyncDisposable {
         why === undefined ? undefined : { cause: why },
       );
     }
-    let header = outgoingHeader(request);
+    let header = hasKeys(request.header) ? outgoingHeader(request) : undefined;
     // docs/protocol/README.md, "zrpc extensions": after the task-context keys.
     if (extras.deadline !== undefined) header = { ...header, [ZrpcExtensions.deadlineKey]: extras.deadline };
     if (this.extensions.cancel) header = { ...header, [ZrpcExtensions.capsKey]: CANCEL_CAPS };
     const receiveBuffer = request.options.receiveBuffer;
+    if (header === undefined && receiveBuffer === undefined) return this.#multiplexer.open(request.method, request.args);
     return this.#multiplexer.open(request.method, request.args, {
       ...(header !== undefined && { header }),
       ...(receiveBuffer !== undefined && { receiveBuffer }),
     });
   }
 
-  call(method: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<unknown> {
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- only its identity is used, to cut the stack there
-    const site = captureCallSite(ClientImpl.prototype.call);
-    if (!this.#hasAround) {
-      // One promise per call, callbacks for the rest.
-      return new Promise((resolve, reject) => new UnaryCall(this, method, args, options, site, resolve, reject).start());
+  async call(method: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<unknown> {
+    try {
+      if (!this.#hasAround) {
+        // One promise per call, callbacks for the rest.
+        return await new Promise((resolve, reject) => new UnaryCall(this, method, args, options, undefined, resolve, reject).start());
+      }
+      return await new CallCore(this, method, args, options, undefined).awaitResult();
+    } catch (error) {
+      // The call site is captured only now, on failure: resumed here, V8's async stack trace
+      // still holds the caller's awaiting frames, so nothing is paid on success.
+      throw appendCallSiteNow(error);
     }
-    const core = new CallCore(this, method, args, options, site);
-    // A promise of its own: ignoring a failed call() is an unhandled rejection, as with any promise.
-    return core.awaitResult().then((value) => value);
   }
 
   stream(method: string, args: readonly unknown[] = [], options: CallOptions = {}): AsyncIterable<unknown> {

@@ -159,3 +159,19 @@ export function appendCallSite(error: Error, site: CallSite | undefined): void {
   if (newline < 0) return;
   error.stack = `${error.stack ?? `${error.name}: ${error.message}`}\nfor call at\n${stack.slice(newline + 1)}`;
 }
+
+/**
+ * Appends the current stack as the call site of a `RemoteError` or `TimeoutExpired` (the errors
+ * that are created in an event callback, far from the caller). Meant for the `catch` of an async
+ * function that awaited the call: there V8's async stack trace still names the awaiting callers.
+ * Returns `error`.
+ * @internal
+ */
+export function appendCallSiteNow(error: unknown): unknown {
+  if (RemoteError.isInstance(error) || TimeoutExpired.isInstance(error)) {
+    const site: CallSite = {};
+    Error.captureStackTrace(site, appendCallSiteNow);
+    appendCallSite(error, site);
+  }
+  return error;
+}

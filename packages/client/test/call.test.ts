@@ -68,6 +68,21 @@ describe("unary calls", () => {
     expect(remote.stack).toContain("call.test.ts");
   });
 
+  it("names the awaiting callers in the call site of a remote error, captured only on failure", async () => {
+    setup((request, s) => s.err(request, "ValueError", "bad input", ""));
+    async function loadInvoice(): Promise<unknown> {
+      return await client.call("fail", ["bad input"]);
+    }
+    async function renderPage(): Promise<unknown> {
+      return await loadInvoice();
+    }
+    const error = (await rejectionOf(renderPage())) as RemoteError;
+    const site = error.stack!.slice(error.stack!.indexOf("for call at"));
+    // (vitest's source maps drop the "async" of async frames)
+    expect(site).toMatch(/at (async )?loadInvoice /);
+    expect(site).toMatch(/at (async )?renderPage /);
+  });
+
   it("accepts a nil traceback", async () => {
     setup((request, s) => s.err(request, "KeyError", "'nope'", null));
     const error = (await rejectionOf(client.call("f"))) as RemoteError;

@@ -50,6 +50,14 @@ export interface ZeromqTransport extends Transport {
   connect(endpoint: string): void;
   /** Disconnects from an endpoint passed to `connect`. Throws like {@link connect}. */
   disconnect(endpoint: string): void;
+  /**
+   * Fast path: hands every received message to `listener` synchronously, as the read loop takes
+   * it from libzmq, instead of through the async iterator (no promise per message). It replaces
+   * the iterator (a transport has one consumer): throws once iteration started or a listener is
+   * set. Messages received before the call are delivered to it at once. A throwing listener is
+   * reported to `onError` and reading goes on.
+   */
+  onMessage(listener: (peer: Peer, payload: Uint8Array) => void): void;
 }
 
 /** Once the consumer lags this many messages behind, the read loop stops pulling from libzmq. */
@@ -121,6 +129,8 @@ class ZeromqSocketTransport implements ZeromqTransport {
   readonly #waiters = new Fifo<Waiter>();
   #resumeReading: (() => void) | undefined;
   #iterating = false;
+  /** Set by onMessage: takes every message synchronously (the iterator is then unused). */
+  #listener: ((peer: Peer, payload: Uint8Array) => void) | undefined;
   #iterationOver = false;
   /** Thrown once by the iterator when the transport closed because of a failed handshake. */
   #iterationError: Error | undefined;
@@ -289,14 +299,43 @@ class ZeromqSocketTransport implements ZeromqTransport {
     return peer;
   }
 
+  onMessage(listener: (peer: Peer, payload: Uint8Array) => void): void {
+    if (typeof listener !== "function") throw new TypeError("onMessage needs a function");
+    if (this.#iterating || this.#listener !== undefined) {
+      throw new Error(`zeromq ${this.kind} transport: only one consumer may read a transport`);
+    }
+    this.#listener = listener;
+    for (let message = this.#inbox.shift(); message !== undefined; message = this.#inbox.shift()) {
+      this.#callListener(listener, message);
+    }
+    const resume = this.#resumeReading;
+    if (resume !== undefined) {
+      this.#resumeReading = undefined;
+      resume();
+    }
+  }
+
+  #callListener(listener: (peer: Peer, payload: Uint8Array) => void, message: TransportMessage): void {
+    try {
+      listener(message.peer, message.payload);
+    } catch (error) {
+      this.#report(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   #deliver(message: TransportMessage): void {
+    const listener = this.#listener;
+    if (listener !== undefined) {
+      this.#callListener(listener, message);
+      return;
+    }
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) waiter.resolve({ done: false, value: message });
     else this.#inbox.push(message);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TransportMessage, undefined> {
-    if (this.#iterating) {
+    if (this.#iterating || this.#listener !== undefined) {
       throw new Error(`zeromq ${this.kind} transport: only one consumer may iterate a transport`);
     }
     this.#iterating = true;

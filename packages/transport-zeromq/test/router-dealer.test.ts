@@ -268,3 +268,48 @@ describe("router <-> dealer", () => {
     await roundTrip(router, dealer);
   });
 });
+
+describe("onMessage (synchronous delivery, the channel layer's fast path)", () => {
+  it("delivers every message in order, those sent before the listener was set too; the iterator is then refused", async () => {
+    const router = track(await bindRouter(LOOPBACK));
+    const dealer = track(await connectDealer(router.endpoints[0]!));
+    const dealerIn = reader(dealer);
+    // Sent before there is any consumer: it waits in the transport's queue (or in libzmq's).
+    dealer.send(undefined, bytes("early"));
+    const seen: string[] = [];
+    let done!: () => void;
+    const allSeen = new Promise<void>((resolve) => (done = resolve));
+    router.onMessage((peer, payload) => {
+      seen.push(text(payload));
+      router.send(peer, payload);
+      if (seen.length === 4) done();
+    });
+    expect(() => router[Symbol.asyncIterator]()).toThrow(/only one consumer/);
+    expect(() => router.onMessage(() => undefined)).toThrow(/only one consumer/);
+    for (const word of ["one", "two", "three"]) dealer.send(undefined, bytes(word));
+    await allSeen;
+    expect(seen).toEqual(["early", "one", "two", "three"]);
+    const echoed: string[] = [];
+    for (let i = 0; i < 4; i++) echoed.push(text((await dealerIn.next()).payload));
+    expect(echoed).toEqual(["early", "one", "two", "three"]);
+  });
+
+  it("reports a throwing listener to onError and keeps reading", async () => {
+    const errors: Error[] = [];
+    const router = track(await bindRouter(LOOPBACK, { onError: (error) => errors.push(error) }));
+    const dealer = track(await connectDealer(router.endpoints[0]!));
+    const seen: string[] = [];
+    let done!: () => void;
+    const second = new Promise<void>((resolve) => (done = resolve));
+    router.onMessage((_peer, payload) => {
+      seen.push(text(payload));
+      if (seen.length === 1) throw new Error("listener failed");
+      done();
+    });
+    dealer.send(undefined, bytes("first"));
+    dealer.send(undefined, bytes("second"));
+    await second;
+    expect(seen).toEqual(["first", "second"]);
+    expect(errors.map((error) => error.message)).toEqual(["listener failed"]);
+  });
+});

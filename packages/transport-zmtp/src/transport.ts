@@ -480,7 +480,10 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     this.#dirty.push(connection);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(this.#flushAll);
+    // After the current callback and its microtasks: everything a read chunk (or a burst of
+    // promise continuations) produced goes out in one write, and a lone reply without waiting for
+    // the check phase of the event loop (setImmediate cost sequential calls about 8% here).
+    process.nextTick(this.#flushAll);
   }
 
   readonly #flushAll = (): void => {

@@ -6,6 +6,7 @@
 // a private one) and one shared Decoder (decoding never runs user code, so it cannot re-enter).
 // Short strings are UTF-8 encoded/decoded by hand, long ones by TextEncoder/TextDecoder; short
 // decoded strings go through a small cache so repeated map keys cost no allocation.
+import { Buffer } from "node:buffer";
 import { EncodeError, ProtocolError } from "./errors.js";
 import { Ext, Float64, timestampFromDate, timestampProblem } from "./values.js";
 import type { WireValue } from "./values.js";
@@ -80,6 +81,17 @@ const BIN_VIEW_MIN_BYTES = 4096;
 /** The shared encoder keeps at most this much buffer between calls. */
 const KEEP_BUFFER_BYTES = 4 * 1024 * 1024;
 const INITIAL_BUFFER_BYTES = 4096;
+/**
+ * A bin at least this large is not copied into the encoder's buffer: it is remembered and copied
+ * once, straight into the result, by `finish()` (one copy of a 1 MiB payload instead of two).
+ */
+const BIN_SEGMENT_MIN_BYTES = 64 * 1024;
+
+/** A large bin written by reference: its bytes go at `at` (a position in the encoder's buffer). */
+interface Segment {
+  readonly at: number;
+  readonly data: Uint8Array;
+}
 // Beyond KEEP_BUFFER_BYTES the buffer is not kept, so it is sized for what is needed (plus 1/8,
 // growing by at least 1/8) rather than doubled: a 16 MiB bin allocates 18 MiB, not 32 MiB after a
 // chain of doublings. Such a buffer is then handed over as the result (a view of it when it is at
@@ -168,6 +180,9 @@ class Encoder {
   /** The buffer used before growing past KEEP_BUFFER_BYTES in this call, to return to afterwards. */
   home: Uint8Array | undefined = undefined;
   pos = 0;
+  /** Large bins written by reference, in order (see BIN_SEGMENT_MIN_BYTES). */
+  segments: Segment[] | undefined = undefined;
+  segmentBytes = 0;
   busy = false;
   anyKeys = false;
   maxDepth = DEFAULT_MAX_DEPTH;
@@ -186,6 +201,7 @@ class Encoder {
   finish(): Uint8Array {
     const bytes = this.bytes;
     const pos = this.pos;
+    if (this.segments !== undefined) return this.finishSegments();
     let out: Uint8Array;
     if (bytes.length > KEEP_BUFFER_BYTES && pos >= bytes.length - (bytes.length >>> 2)) {
       out = pos === bytes.length ? bytes : bytes.subarray(0, pos);
@@ -197,7 +213,30 @@ class Encoder {
     return out;
   }
 
+  /** The result with the large bins put in place: one uninitialised allocation, one copy of each part. */
+  finishSegments(): Uint8Array {
+    const segments = this.segments!;
+    const bytes = this.bytes;
+    const total = this.pos + this.segmentBytes;
+    const memory = Buffer.allocUnsafeSlow(total);
+    const out = new Uint8Array(memory.buffer, memory.byteOffset, total);
+    let from = 0;
+    let to = 0;
+    for (const { at, data } of segments) {
+      out.set(bytes.subarray(from, at), to);
+      to += at - from;
+      out.set(data, to);
+      to += data.length;
+      from = at;
+    }
+    out.set(bytes.subarray(from, this.pos), to);
+    this.release();
+    return out;
+  }
+
   release(): void {
+    this.segments = undefined;
+    this.segmentBytes = 0;
     if (this.bytes.length > KEEP_BUFFER_BYTES) this.setBuffer(this.home ?? new Uint8Array(INITIAL_BUFFER_BYTES));
     this.home = undefined;
     this.pos = 0;
@@ -472,7 +511,7 @@ class Encoder {
 
   writeBin(data: Uint8Array): void {
     const length = data.length;
-    this.ensure(5 + length);
+    this.ensure(length >= BIN_SEGMENT_MIN_BYTES ? 5 : 5 + length);
     const bytes = this.bytes;
     let pos = this.pos;
     if (length < 0x100) {
@@ -486,6 +525,13 @@ class Encoder {
       bytes[pos++] = 0xc6;
       this.view.setUint32(pos, length);
       pos += 4;
+    }
+    if (length >= BIN_SEGMENT_MIN_BYTES) {
+      // By reference: finish() copies it once, into the result.
+      (this.segments ??= []).push({ at: pos, data });
+      this.segmentBytes += length;
+      this.pos = pos;
+      return;
     }
     if (length <= 32) {
       for (let i = 0; i < length; i++) bytes[pos + i] = data[i]!;

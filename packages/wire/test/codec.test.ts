@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EncodeError, Ext, Float64, ProtocolError, decodeValue, encodeValue, f64 } from "../src/index.js";
+import { EncodeError, Ext, Float64, ProtocolError, decodeEvent, decodeValue, encodeEvent, encodeValue, f64 } from "../src/index.js";
+import { encode as referenceEncode } from "@msgpack/msgpack";
 import type { DecodeOptions, EncodeOptions, ProtocolErrorReason } from "../src/index.js";
 import { fromHex, toHex } from "./support/shared.js";
 
@@ -343,6 +344,40 @@ describe("bin", () => {
   it("decodes from a subarray with a byte offset", () => {
     const bytes = fromHex("ffff" + enc([1.5, 2n ** 63n, "x", Uint8Array.of(1)]));
     expect(decodeValue(bytes.subarray(2))).toEqual([1.5, 2n ** 63n, "x", Uint8Array.of(1)]);
+  });
+});
+
+describe("large bins (written by reference, copied once into the result)", () => {
+  const pattern = (length: number, seed: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
+
+  it("encodes bins around and above the by-reference size exactly as a reference encoder does", () => {
+    for (const length of [65_535, 65_536, 65_537, 1 << 20]) {
+      const bin = pattern(length, length);
+      const value = ["before", bin, { key: bin.subarray(7, 70_007), after: 1.5 }, "after"];
+      const ours = encodeValue(value);
+      expect(ours).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(ours).equals(Buffer.from(referenceEncode(value)))).toBe(true);
+    }
+  });
+
+  it("puts several large bins of one event in order and owns its bytes", () => {
+    const a = pattern(100_000, 1);
+    const b = pattern(200_000, 2);
+    const encoded = encodeEvent({ header: { message_id: "id", v: 3 }, name: "echo", args: [a, "mid", b] });
+    a.fill(0);
+    b.fill(0);
+    const event = decodeEvent(encoded);
+    const args = event.args as [Uint8Array, string, Uint8Array];
+    expect(args[1]).toBe("mid");
+    expect(Buffer.from(args[0]).equals(Buffer.from(pattern(100_000, 1)))).toBe(true);
+    expect(Buffer.from(args[2]).equals(Buffer.from(pattern(200_000, 2)))).toBe(true);
+  });
+
+  it("leaves nothing behind for the next encode after a failure mid-way", () => {
+    const big = pattern(70_000, 3);
+    expect(() => encodeValue([big, () => 1])).toThrow(EncodeError);
+    expect(decodeValue(encodeValue(["small"]))).toEqual(["small"]);
+    expect(encodeValue([1]).length).toBe(2);
   });
 });
 
