@@ -30,7 +30,7 @@ export async function checkTickets(endpoint: string): Promise<void> {
     expect(RemoteError.isInstance(boom)).toBe(true);
     expect((boom as RemoteError).remoteName).toBe("Error");
     expect((boom as RemoteError).rawMessage).toBe("boom: an unexpected error, raised on purpose");
-    expect((boom as RemoteError).remoteTraceback).toMatch(/at (Object\.)?boom \(.*rpcs\.ts:\d+:\d+\)/);
+    expect((boom as RemoteError).remoteTraceback).toMatch(/at (Object\.|CallContext\.)?boom \(.*rpcs\.ts:\d+:\d+\)/);
   } finally {
     await client.close();
   }

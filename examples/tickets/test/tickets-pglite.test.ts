@@ -20,7 +20,7 @@ describe("tickets on PGlite", () => {
     await checkTicketsWithCli(endpoint);
     // The unexpected error is logged with its stack; the expected one (ValueError) without.
     await server.waitForLine(/^\[\d\d:\d\d:\d\d\] boom -> ERR Error: boom: an unexpected error, raised on purpose/, "stderr");
-    expect(server.stderr.some((line) => /^\s+at (Object\.)?boom \(.*rpcs\.ts:\d+:\d+\)$/.test(line))).toBe(true);
+    expect(server.stderr.some((line) => /^\s+at (Object\.|CallContext\.)?boom \(.*rpcs\.ts:\d+:\d+\)$/.test(line))).toBe(true);
     expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });
 

@@ -134,7 +134,7 @@ describe("zrpc call", () => {
     const result = await runCli(["call", endpoint, "fail", "bad input"]);
     expect(result).toMatchObject({ code: 1, stdout: "", stderr: "ValueError: bad input" });
     const verbose = await runCli(["call", endpoint, "fail", "bad input", "-v"]);
-    expect(verbose.stderr).toMatch(/^ValueError: bad input\nremote traceback:\nValueError: bad input\n\s+at (Object\.)?fail /);
+    expect(verbose.stderr).toMatch(/^ValueError: bad input\nremote traceback:\nValueError: bad input\n\s+at (Object\.|CallContext\.)?fail /);
   });
 
   it("reports an unknown method and a wrong argument count the same way", async () => {

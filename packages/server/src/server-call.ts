@@ -5,7 +5,7 @@ import type { CancelReason, Channel, ChannelEnd, Clock, Peer } from "@zrpc/chann
 import { EncodeError, EventNames } from "@zrpc/wire";
 import type { Event, MessageId, WireHeader } from "@zrpc/wire";
 import { callContextStorage } from "./call-context.js";
-import type { CallContext } from "./call-context.js";
+import type { CallContext as CallContextShape } from "./call-context.js";
 import { CallCancelled, DeadlineExceeded, ServiceError } from "./errors.js";
 import type { RateLimitedLogger } from "./logger.js";
 import { composeAround } from "./middleware.js";
@@ -167,7 +167,8 @@ type AbortReason = Error | (() => Error);
  * never look at them, and an AbortController with its EventTarget costs more than the rest of
  * the call's bookkeeping.
  */
-class ServerCallContext implements CallContext {
+/** Named like the interface, so a handler's stack frame reads `at CallContext.method`. */
+class CallContext implements CallContextShape {
   readonly method: string;
   readonly args: readonly unknown[];
   readonly header: Readonly<WireHeader>;
@@ -213,7 +214,7 @@ class ServerCallContext implements CallContext {
 
 /** @internal One call being served. */
 export class ServerCall {
-  readonly context: CallContext;
+  readonly context: CallContextShape;
   /** True once the outcome is decided (onEnd fired or firing); nothing is sent after that. */
   isSettled = false;
   /** True while the call holds a concurrency slot. */
@@ -257,7 +258,7 @@ export class ServerCall {
       this.argsError = positional.error;
     }
     this.thisArg = found?.thisArg;
-    this.context = new ServerCallContext(this, channel, request, args, dispatcher, found, deadline);
+    this.context = new CallContext(this, channel, request, args, dispatcher, found, deadline);
     if (extensions.cancel && channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) {
       // docs/protocol/README.md, "zrpc extensions": only for requests that announced "cancel".
       channel.onCancel((reason) => this.cancelledByClient(reason));

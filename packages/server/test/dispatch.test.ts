@@ -132,7 +132,7 @@ describe("errors (PROTOCOL.md 6.2)", () => {
     const raised = (await client.call("failAsync", ["k"])).args as string[];
     expect(raised.slice(0, 2)).toEqual(["KeyError", "k"]);
     // raise() leaves itself out of the traceback: the first frame is the handler.
-    expect(raised[2]!.split("\n")[1]).toMatch(/at (Object\.|ServerCallContext\.)?failAsync/);
+    expect(raised[2]!.split("\n")[1]).toMatch(/at (Object\.|CallContext\.)?failAsync/);
     expect(((await client.call("failService")).args as unknown[]).slice(0, 2)).toEqual(["ZeroDivisionError", "division by zero"]);
     expect(((await client.call("failPythonName")).args as unknown[]).slice(0, 2)).toEqual(["RuntimeError", "weird"]);
   });
