@@ -31,8 +31,8 @@ export interface ServerSettings {
   /** Send JavaScript stacks as `ERR` tracebacks (default true, as zerorpc-python sends its tracebacks). */
   readonly tracebacks?: boolean;
   /**
-   * The transport of the server's socket: `"zeromq"` (@zrpc/transport-zeromq, zeromq.js; the
-   * default) or `"zmtp"` (@zrpc/transport-zmtp, pure TypeScript). `--transport` overrides it.
+   * The transport of the server's socket: `"zmtp"` (@zrpc/transport-zmtp, pure TypeScript; the
+   * default) or `"zeromq"` (@zrpc/transport-zeromq, zeromq.js). `--transport` overrides it.
    * Clients may use either: both speak ZMTP.
    */
   readonly transport?: TransportName;

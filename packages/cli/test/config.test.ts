@@ -31,8 +31,8 @@ describe("validateConfig", () => {
     [{ apps: [], server: { grace: -1 } }, '"server.grace" must be a number of seconds >= 0, got -1'],
     [{ apps: [], server: { name: 3 } }, '"server.name" must be a non-empty string, got a number'],
     [{ apps: [], server: { port: 4242 } }, 'unknown key "port" in "server"'],
-    [{ apps: [], server: { transport: "tcp" } }, '"server.transport" must be "zeromq" or "zmtp", got "tcp"'],
-    [{ apps: [], server: { transport: true } }, '"server.transport" must be "zeromq" or "zmtp", got a boolean'],
+    [{ apps: [], server: { transport: "tcp" } }, '"server.transport" must be "zmtp" or "zeromq", got "tcp"'],
+    [{ apps: [], server: { transport: true } }, '"server.transport" must be "zmtp" or "zeromq", got a boolean'],
     [{ apps: [], server: { middleware: [42] } }, '"server.middleware"[0] must be a middleware object, a module reference or a function, got a number'],
     [{ apps: [], setup: "migrate" }, '"setup" must be a function, got a string'],
   ])("refuses %j", (value, message) => {

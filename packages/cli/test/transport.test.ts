@@ -6,7 +6,7 @@ import { FIXTURES, runCli, startServer } from "./helpers.js";
 
 // ES module / JSON configurations: no TypeScript to compile, so these children start fast.
 const MJS_CONFIG = join(FIXTURES, "mjs-config", "zrpc.config.mjs");
-const ZMTP_CONFIG = join(FIXTURES, "zmtp-config", "zrpc.config.json");
+const ZEROMQ_CONFIG = join(FIXTURES, "zeromq-config", "zrpc.config.json");
 
 /** `zrpc call ENDPOINT hello NAME` with `extra` options must print the greeting and exit 0. */
 async function expectHello(endpoint: string, name: string, extra: readonly string[]): Promise<void> {
@@ -17,23 +17,23 @@ async function expectHello(endpoint: string, name: string, extra: readonly strin
 }
 
 describe("zrpc --transport", () => {
-  it("zrpc run --transport zmtp, called by zrpc call --transport zeromq (and the default), inspected over zeromq", async () => {
-    const { server, endpoint } = await startServer(["127.0.0.1:0", "--config", MJS_CONFIG, "--quiet", "--transport", "zmtp"]);
+  it("zrpc run --transport zeromq, called by zrpc call on zmtp (the default, and named), inspected over zmtp", async () => {
+    const { server, endpoint } = await startServer(["127.0.0.1:0", "--config", MJS_CONFIG, "--quiet", "--transport", "zeromq"]);
     expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
-    expect(server.stdout.at(-1)).toBe(`Listening on ${endpoint} (heartbeat 5s, transport zmtp). Quit with CONTROL-C.`);
-    await expectHello(endpoint, "zeromq", ["--transport", "zeromq"]);
+    expect(server.stdout.at(-1)).toBe(`Listening on ${endpoint} (heartbeat 5s, transport zeromq). Quit with CONTROL-C.`);
+    await expectHello(endpoint, "zmtp", ["--transport", "zmtp"]);
     await expectHello(endpoint, "default", []);
-    const inspect = await runCli(["inspect", endpoint, "--transport", "zeromq"]);
+    const inspect = await runCli(["inspect", endpoint]);
     expect(inspect.stdout.split("\n")).toEqual(["[FromMjs]", 'hello(name="world")  Return a greeting.']);
     expect(inspect.code).toBe(0);
     expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });
 
-  it("zrpc run on zeromq (the default), called and inspected with --transport zmtp", async () => {
+  it("zrpc run on zmtp (the default), called and inspected with --transport zeromq", async () => {
     const { server, endpoint } = await startServer(["127.0.0.1:0", "--config", MJS_CONFIG, "--quiet"]);
     expect(server.stdout.at(-1)).toBe(`Listening on ${endpoint} (heartbeat 5s). Quit with CONTROL-C.`);
-    await expectHello(endpoint, "zmtp", ["--transport", "zmtp"]);
-    const inspect = await runCli(["inspect", endpoint, "--transport", "zmtp"]);
+    await expectHello(endpoint, "zeromq", ["--transport", "zeromq"]);
+    const inspect = await runCli(["inspect", endpoint, "--transport", "zeromq"]);
     expect(inspect.stdout.split("\n")).toEqual(["[FromMjs]", 'hello(name="world")  Return a greeting.']);
     expect(inspect.code).toBe(0);
     expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
@@ -49,23 +49,25 @@ describe("zrpc --transport", () => {
   });
 
   it("server.transport in the configuration chooses the server's transport; --transport overrides it", async () => {
-    const fromConfig = await startServer(["127.0.0.1:0", "--config", ZMTP_CONFIG, "--quiet"]);
-    expect(fromConfig.server.stdout.at(-1)).toMatch(/\(heartbeat 5s, transport zmtp\)/);
+    const fromConfig = await startServer(["127.0.0.1:0", "--config", ZEROMQ_CONFIG, "--quiet"]);
+    expect(fromConfig.server.stdout.at(-1)).toMatch(/\(heartbeat 5s, transport zeromq\)/);
     await expectHello(fromConfig.endpoint, "config", []);
     expect(await fromConfig.server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
 
-    const overridden = await startServer(["127.0.0.1:0", "--config", ZMTP_CONFIG, "--quiet", "--transport", "zeromq"]);
+    const overridden = await startServer(["127.0.0.1:0", "--config", ZEROMQ_CONFIG, "--quiet", "--transport", "zmtp"]);
     expect(overridden.server.stdout.at(-1)).toMatch(/\(heartbeat 5s\)\. Quit/);
-    await expectHello(overridden.endpoint, "flag", ["--transport", "zmtp"]);
+    await expectHello(overridden.endpoint, "flag", ["--transport", "zeromq"]);
     expect(await overridden.server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });
 
-  it("exits 1 naming the endpoint when a zmtp server cannot listen (port in use)", async () => {
+  it("exits 1 naming the endpoint when a server cannot listen (port in use), on either transport", async () => {
     const { server, endpoint } = await startServer(["127.0.0.1:0", "--config", MJS_CONFIG, "--quiet"]);
-    const second = await runCli(["run", endpoint, "--config", MJS_CONFIG, "--transport", "zmtp"]);
-    expect(second.code).toBe(1);
-    expect(second.stderr).toContain(`zrpc: cannot listen on ${endpoint}: `);
-    expect(second.stdout).not.toContain("Listening on");
+    for (const transport of ["zmtp", "zeromq"]) {
+      const second = await runCli(["run", endpoint, "--config", MJS_CONFIG, "--transport", transport]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`zrpc: cannot listen on ${endpoint}: `);
+      expect(second.stdout).not.toContain("Listening on");
+    }
     await server.stop();
   });
 
@@ -76,6 +78,6 @@ describe("zrpc --transport", () => {
   ])("zrpc %s refuses an unknown --transport with status 2", async (...args) => {
     const result = await runCli([...args, "--transport", "nanomsg"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`zrpc ${args[0]}: --transport must be zeromq or zmtp, got "nanomsg"`);
+    expect(result.stderr).toContain(`zrpc ${args[0]}: --transport must be zmtp or zeromq, got "nanomsg"`);
   });
 });

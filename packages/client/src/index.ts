@@ -11,8 +11,7 @@ export { DEFAULT_TIMEOUT_MS } from "./options.js";
 export type { CallOptions, ClientExtension, ClientOptions } from "./options.js";
 export { CanceledError, RemoteError, TimeoutExpired, isRetryable } from "./errors.js";
 export { LostRemote } from "@zrpc/channel";
-// Types of CURVE security for `connect()` (make keys with `curveKeyPair` of @zrpc/transport-zeromq).
-export type { AuthFailure, CurveClientOptions, CurveKeyPair } from "@zrpc/transport-zeromq";
+export type { TransportChoice, TransportName } from "./transports.js";
 export { ProtocolError, ZrpcError } from "@zrpc/wire";
 export type { ZrpcErrorCode } from "@zrpc/wire";
 // Values plain JS cannot carry faithfully (float64 2.0, ext types), so that one package is enough.

@@ -3,9 +3,9 @@
 import type { Transport, TransportKind } from "@zrpc/channel";
 import { PROTOCOL_VERSION, ProtocolError, ZrpcError, decodeEvent, encodeEvent, newMessageId } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event, WireHeader } from "@zrpc/wire";
-import { createZeromqTransport } from "@zrpc/transport-zeromq";
-import type { ZeromqTransportOptions } from "@zrpc/transport-zeromq";
 import { copyHeader, runBeforeRequest } from "./middleware.js";
+import { openTransport } from "./transports.js";
+import type { TransportChoice } from "./transports.js";
 import type { ClientMiddleware, ClientRequest } from "./middleware.js";
 
 /** Sends one-way events: a {@link Pusher} or a {@link Publisher}. */
@@ -78,11 +78,11 @@ export type Puller = OneWayReceiver;
 /** The receiving end of PUB/SUB (zerorpc-python's `Subscriber`), subscribed to everything. */
 export type Subscriber = OneWayReceiver;
 
-/** ZeroMQ options of the `bind*` / `connect*` helpers. */
-export interface OneWayEndpointOptions {
-  /** Options of the ZeroMQ socket (high-water marks, linger, ...). */
-  readonly zeromq?: Omit<ZeromqTransportOptions, "bind" | "connect">;
-}
+/**
+ * Transport of the `bind*` / `connect*` helpers: `"zmtp"` by default, `"zeromq"` on request (see
+ * {@link TransportChoice}).
+ */
+export type OneWayEndpointOptions = TransportChoice;
 
 function endpointsOf(transport: Transport): readonly string[] {
   const endpoints = (transport as { endpoints?: unknown }).endpoints;
@@ -265,81 +265,81 @@ export type OneWaySenderEndpointOptions = Omit<OneWaySenderOptions, "transport">
 /** Options of the receiver helpers ({@link bindPuller}, {@link connectSubscriber}, ...). */
 export type OneWayReceiverEndpointOptions = Omit<OneWayReceiverOptions, "transport"> & OneWayEndpointOptions;
 
-async function zeromqSender(
+async function openSender(
   kind: "push" | "pub",
   how: "bind" | "connect",
   endpoint: string | readonly string[],
   options: OneWaySenderEndpointOptions,
 ): Promise<OneWaySender> {
-  const { zeromq, ...rest } = options;
-  const transport = await createZeromqTransport(kind, { ...zeromq, [how]: endpoint });
+  const { transport: which, zmtp, zeromq, ...rest } = options;
+  const transport = await openTransport(kind, how, endpoint, { transport: which, zmtp, zeromq });
   return kind === "push" ? createPusher({ ...rest, transport }) : createPublisher({ ...rest, transport });
 }
 
-async function zeromqReceiver(
+async function openReceiver(
   kind: "pull" | "sub",
   how: "bind" | "connect",
   endpoint: string | readonly string[],
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions,
 ): Promise<OneWayReceiver> {
-  const { zeromq, ...rest } = options;
-  const transport = await createZeromqTransport(kind, { ...zeromq, [how]: endpoint });
+  const { transport: which, zmtp, zeromq, ...rest } = options;
+  const transport = await openTransport(kind, how, endpoint, { transport: which, zmtp, zeromq });
   return kind === "pull" ? createPuller(handlers, { ...rest, transport }) : createSubscriber(handlers, { ...rest, transport });
 }
 
-/** A {@link Pusher} on a ZeroMQ PUSH socket connected to `endpoint`(s). */
+/** A {@link Pusher} on a PUSH socket connected to `endpoint`(s). */
 export function connectPusher(endpoint: string | readonly string[], options: OneWaySenderEndpointOptions = {}): Promise<Pusher> {
-  return zeromqSender("push", "connect", endpoint, options);
+  return openSender("push", "connect", endpoint, options);
 }
 
-/** A {@link Pusher} on a ZeroMQ PUSH socket bound to `endpoint`(s). */
+/** A {@link Pusher} on a PUSH socket bound to `endpoint`(s). */
 export function bindPusher(endpoint: string | readonly string[], options: OneWaySenderEndpointOptions = {}): Promise<Pusher> {
-  return zeromqSender("push", "bind", endpoint, options);
+  return openSender("push", "bind", endpoint, options);
 }
 
-/** A {@link Publisher} on a ZeroMQ PUB socket connected to `endpoint`(s). */
+/** A {@link Publisher} on a PUB socket connected to `endpoint`(s). */
 export function connectPublisher(endpoint: string | readonly string[], options: OneWaySenderEndpointOptions = {}): Promise<Publisher> {
-  return zeromqSender("pub", "connect", endpoint, options);
+  return openSender("pub", "connect", endpoint, options);
 }
 
-/** A {@link Publisher} on a ZeroMQ PUB socket bound to `endpoint`(s). */
+/** A {@link Publisher} on a PUB socket bound to `endpoint`(s). */
 export function bindPublisher(endpoint: string | readonly string[], options: OneWaySenderEndpointOptions = {}): Promise<Publisher> {
-  return zeromqSender("pub", "bind", endpoint, options);
+  return openSender("pub", "bind", endpoint, options);
 }
 
-/** A {@link Puller} on a ZeroMQ PULL socket bound to `endpoint`(s); see {@link createPuller}. */
+/** A {@link Puller} on a PULL socket bound to `endpoint`(s); see {@link createPuller}. */
 export function bindPuller(
   endpoint: string | readonly string[],
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Puller> {
-  return zeromqReceiver("pull", "bind", endpoint, handlers, options);
+  return openReceiver("pull", "bind", endpoint, handlers, options);
 }
 
-/** A {@link Puller} on a ZeroMQ PULL socket connected to `endpoint`(s); see {@link createPuller}. */
+/** A {@link Puller} on a PULL socket connected to `endpoint`(s); see {@link createPuller}. */
 export function connectPuller(
   endpoint: string | readonly string[],
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Puller> {
-  return zeromqReceiver("pull", "connect", endpoint, handlers, options);
+  return openReceiver("pull", "connect", endpoint, handlers, options);
 }
 
-/** A {@link Subscriber} on a ZeroMQ SUB socket (subscribed to everything) bound to `endpoint`(s). */
+/** A {@link Subscriber} on a SUB socket (subscribed to everything) bound to `endpoint`(s). */
 export function bindSubscriber(
   endpoint: string | readonly string[],
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Subscriber> {
-  return zeromqReceiver("sub", "bind", endpoint, handlers, options);
+  return openReceiver("sub", "bind", endpoint, handlers, options);
 }
 
-/** A {@link Subscriber} on a ZeroMQ SUB socket (subscribed to everything) connected to `endpoint`(s). */
+/** A {@link Subscriber} on a SUB socket (subscribed to everything) connected to `endpoint`(s). */
 export function connectSubscriber(
   endpoint: string | readonly string[],
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Subscriber> {
-  return zeromqReceiver("sub", "connect", endpoint, handlers, options);
+  return openReceiver("sub", "connect", endpoint, handlers, options);
 }

@@ -84,3 +84,33 @@ describe("client against @zrpc/server over ZeroMQ", () => {
     await expect(client.call("sleep", [0.01])).resolves.toBe(0.01);
   });
 });
+
+describe("which transport connect() opens", () => {
+  it("ZMTP by default (its options apply), zeromq.js on request; both talk to the same server", async () => {
+    const endpoint = await start();
+    const handshakes: string[] = [];
+    const zmtp = await connect(endpoint, {
+      zmtp: { monitor: (event) => void (event.type === "handshake" && handshakes.push(event.socketType)) },
+    });
+    opened.push(zmtp);
+    expect(await zmtp.call("add", [1, 2])).toBe(3);
+    expect(handshakes).toEqual(["ROUTER"]);
+    const plain = await connect(endpoint);
+    opened.push(plain);
+    expect(await plain.call("hello", ["zmtp"])).toBe("Hello, zmtp");
+    const zeromq = await connect(endpoint, { transport: "zeromq", zeromq: { linger: 0 } });
+    opened.push(zeromq);
+    expect(await zeromq.call("hello", ["zeromq"])).toBe("Hello, zeromq");
+    const inferred = await connect(endpoint, { zeromq: { linger: 0 } });
+    opened.push(inferred);
+    expect(await inferred.call("add", [2, 2])).toBe(4);
+  });
+
+  it("rejects an unknown transport and contradicting options with a TypeError, opening nothing", async () => {
+    await expect(connect("tcp://127.0.0.1:1", { transport: "nanomsg" } as never)).rejects.toThrow(
+      new TypeError('transport must be "zmtp" or "zeromq", got "nanomsg"'),
+    );
+    await expect(connect("tcp://127.0.0.1:1", { transport: "zmtp", zeromq: {} })).rejects.toThrow(/zeromq options were given, but the transport is "zmtp"/);
+    await expect(connect("tcp://127.0.0.1:1", { zmtp: {}, zeromq: {} })).rejects.toThrow(/pick one/);
+  });
+});

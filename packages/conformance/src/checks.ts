@@ -699,7 +699,7 @@ export function createChecks(): Check[] {
 export interface RunChecksOptions {
   /** Heartbeat interval of our clients in ms. Default 1000 (the TestService's). */
   readonly heartbeatMs?: number;
-  /** The transport of our clients: `"zeromq"` (default) or `"zmtp"`. */
+  /** The transport of our clients: `"zmtp"` (default) or `"zeromq"`. */
   readonly transport?: TransportName;
   /** Only run checks whose name contains this substring (case-insensitive). */
   readonly only?: string;
@@ -711,7 +711,7 @@ export interface RunChecksOptions {
   readonly onResult?: (result: CheckResult) => void;
 }
 
-/** Runs one check with its own clients (on `transport`, default `"zeromq"`) and time budget. */
+/** Runs one check with its own clients (on `transport`, default `"zmtp"`) and time budget. */
 export async function runCheck(
   check: Check,
   endpoint: string,

@@ -22,7 +22,7 @@ commands:
   sub ENDPOINT      bind a SUB socket, print READY, then "CALL {...}" per event
 
 options:
-  --transport T     zeromq (zeromq.js, libzmq) or zmtp (pure-TypeScript ZMTP); default zeromq
+  --transport T     zmtp (pure-TypeScript ZMTP) or zeromq (zeromq.js, libzmq); default zmtp
   --heartbeat S     heartbeat interval in seconds (default 1)
   --only TEXT       client: run only the checks whose name contains TEXT
   --concurrency N   client: run N checks at once (default 1)

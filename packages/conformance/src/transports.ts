@@ -1,5 +1,5 @@
-// The transport the kit runs on: `zeromq` (@zrpc/transport-zeromq, zeromq.js on libzmq) or `zmtp`
-// (@zrpc/transport-zmtp, ZMTP 3.1 in TypeScript on node:net). Both speak ZMTP on the wire, so any
+// The transport the kit runs on: `zmtp` (@zrpc/transport-zmtp, ZMTP 3.1 in TypeScript on node:net;
+// the default) or `zeromq` (@zrpc/transport-zeromq, zeromq.js on libzmq). Both speak ZMTP on the wire, so any
 // pairing of the two (and any libzmq peer, zerorpc-python included) talks to any other.
 import type { Transport, TransportKind } from "@zrpc/channel";
 import { createClient } from "@zrpc/client";
@@ -11,13 +11,13 @@ import { createTestService } from "./test-service.js";
 import type { TestServiceOptions } from "./test-service.js";
 
 /** The transports the kit can run on, as `--transport` spells them. */
-export const TRANSPORT_NAMES = ["zeromq", "zmtp"] as const;
+export const TRANSPORT_NAMES = ["zmtp", "zeromq"] as const;
 
 /** `"zeromq"` (@zrpc/transport-zeromq) or `"zmtp"` (@zrpc/transport-zmtp). */
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 /** The transport used when none is chosen. */
-export const DEFAULT_TRANSPORT: TransportName = "zeromq";
+export const DEFAULT_TRANSPORT: TransportName = "zmtp";
 
 /** True for a {@link TransportName}. */
 export function isTransportName(value: unknown): value is TransportName {

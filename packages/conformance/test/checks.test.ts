@@ -1,6 +1,7 @@
 /**
  * The whole check suite, our client against our TestService server in one process over real
- * ZeroMQ sockets on loopback. The checks run concurrently (they are independent; "server still
+ * sockets on loopback, both on zeromq.js (the pairings with the default ZMTP transport are
+ * pairings.test.ts). The checks run concurrently (they are independent; "server still
  * alive at the end" runs after all others), so the file takes about as long as the slowest check.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,9 +15,9 @@ let elapsedMs = 0;
 
 beforeAll(async () => {
   server = createTestService();
-  const [endpoint] = (await server.bind("tcp://127.0.0.1:*")) as [string];
+  const [endpoint] = (await server.bind("tcp://127.0.0.1:*", { transport: "zeromq" })) as [string];
   const started = Date.now();
-  const list = await runChecks(endpoint, { checks, concurrency: 12 });
+  const list = await runChecks(endpoint, { checks, concurrency: 12, transport: "zeromq" });
   elapsedMs = Date.now() - started;
   results = new Map(list.map((result) => [result.name, result]));
 }, 120_000);

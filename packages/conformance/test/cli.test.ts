@@ -54,7 +54,7 @@ describe("zrpc-conformance CLI", () => {
   it("refuses an unknown --transport with status 2", async () => {
     const client = start(["client", "tcp://127.0.0.1:1", "--transport", "nanomsg"]);
     expect(await client.exited).toBe(2);
-    expect(client.stderr).toContain('--transport must be zeromq or zmtp, got "nanomsg"');
+    expect(client.stderr).toContain('--transport must be zmtp or zeromq, got "nanomsg"');
   });
 
   it("client --only runs a subset, and fails (exit 1) against a dead endpoint", async () => {

@@ -1,7 +1,7 @@
 /**
  * The whole check suite in every pairing of the two transports that involves ZMTP: our client on
- * @zrpc/transport-zmtp against our server on @zrpc/transport-zmtp, ZMTP to zeromq.js and back
- * (zeromq.js to zeromq.js is checks.test.ts). In one process over real sockets on loopback; the
+ * @zrpc/transport-zmtp against our server on @zrpc/transport-zmtp (the defaults), ZMTP to
+ * zeromq.js and back (zeromq.js to zeromq.js is checks.test.ts). In one process over real sockets on loopback; the
  * pairings run one after the other (each one like checks.test.ts: 12 checks at a time).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

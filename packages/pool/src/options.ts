@@ -86,8 +86,8 @@ export type EvictReason =
 /**
  * Options of `createPool`. Besides the pool's own, every option of `@zrpc/client`'s `connect`
  * (`heartbeatMs`, `timeoutMs`, `passiveHeartbeat`, `receiveBuffer`, `middleware`, `decode`,
- * `encode`, `onProtocolError`, `onDrop`, `zeromq`) is passed to each client the pool opens; the
- * clients use the real clock.
+ * `encode`, `onProtocolError`, `onDrop`, and the transport choice `transport`, `zmtp`, `zeromq`) is
+ * passed to each client the pool opens; the clients use the real clock.
  */
 export interface PoolOptions<TService = unknown> extends Omit<ConnectOptions, "clock"> {
   /**

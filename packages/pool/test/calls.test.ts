@@ -128,3 +128,22 @@ describe("pooled streams", () => {
     expect(pool.metrics()).toMatchObject({ inUse: 0, idle: 1 });
   });
 });
+
+describe("the transport of pooled connections", () => {
+  it("is the client's default (ZMTP, whose options pass through), or zeromq.js when asked for", async () => {
+    const server = await startServer("s1");
+    const handshakes: string[] = [];
+    const zmtp = trackPool(
+      createPool<TestService>({
+        endpoints: server.endpoint,
+        max: 2,
+        zmtp: { monitor: (event) => void (event.type === "handshake" && handshakes.push(event.socketType)) },
+      }),
+    );
+    await expect(zmtp.call("whoami")).resolves.toBe("s1");
+    expect(handshakes).toEqual(["ROUTER"]);
+    const zeromq = trackPool(createPool<TestService>({ endpoints: server.endpoint, max: 2, transport: "zeromq" }));
+    await expect(zeromq.call("add", [40, 2])).resolves.toBe(42);
+    expect(zeromq.metrics()).toMatchObject({ created: 1, evictions: 0 });
+  });
+});

@@ -12,8 +12,6 @@ export type { RegistrationErrorReason } from "./errors.js";
 export type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
 export { processWarningLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
-// Types of CURVE security for `bind()` / `connect()` (make keys with `curveKeyPair` of @zrpc/transport-zeromq).
-export type { AuthFailure, CurveKeyPair, CurveServerOptions } from "@zrpc/transport-zeromq";
 
 // Symbols below are for library authors (middleware, tooling): argument introspection helpers.
 

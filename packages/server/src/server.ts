@@ -1,8 +1,10 @@
 // The zerorpc server: serves a method table over any number of transports.
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CHANNELS_PER_PEER, createMultiplexer, systemClock } from "@zrpc/channel";
 import type { Channel, Clock, Multiplexer, Peer, Transport } from "@zrpc/channel";
-import { createZeromqTransport } from "@zrpc/transport-zeromq";
-import type { AuthFailure, ZeromqTransport, ZeromqTransportOptions } from "@zrpc/transport-zeromq";
+import { createZmtpTransport } from "@zrpc/transport-zmtp";
+import type { ZmtpTransportOptions } from "@zrpc/transport-zmtp";
+import type { AuthFailure, ZeromqTransportOptions } from "@zrpc/transport-zeromq";
+import type * as ZeromqTransportModule from "@zrpc/transport-zeromq";
 import { ZrpcError, messageIdToString } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event } from "@zrpc/wire";
 import { ShutdownError } from "./errors.js";
@@ -95,8 +97,59 @@ export interface ServerOptions {
   readonly methods?: ServiceMethodsOptions;
 }
 
-/** ZeroMQ options for {@link Server.bind} and {@link Server.connect}. */
-export type ServerTransportOptions = Omit<ZeromqTransportOptions, "bind" | "connect" | "routingId" | "subscribe">;
+/**
+ * The socket of {@link Server.bind} and {@link Server.connect}: which transport opens the ROUTER
+ * and its options.
+ */
+export interface ServerTransportOptions {
+  /**
+   * `"zmtp"` (the default; `@zrpc/transport-zmtp`, ZMTP 3.1 in TypeScript, no native addon) or
+   * `"zeromq"` (`@zrpc/transport-zeromq`, zeromq.js and libzmq, an optional peer dependency to
+   * install yourself: for CURVE, for instance). When only `zeromq` options are given, `"zeromq"`.
+   */
+  readonly transport?: "zmtp" | "zeromq";
+  /** Options of the ZMTP socket (high-water marks, limits, timeouts, ...). */
+  readonly zmtp?: Omit<ZmtpTransportOptions, "bind" | "connect" | "routingId" | "subscribe">;
+  /** Options of the zeromq.js socket (CURVE, high-water marks, linger, ...). */
+  readonly zeromq?: Omit<ZeromqTransportOptions, "bind" | "connect" | "routingId" | "subscribe">;
+}
+
+const SERVER_TRANSPORT_KEYS: ReadonlySet<string> = new Set(["transport", "zmtp", "zeromq"]);
+
+/** Loads @zrpc/transport-zeromq, or explains how to get it. */
+async function loadZeromq(how: "bind" | "connect"): Promise<typeof ZeromqTransportModule> {
+  try {
+    return await import("@zrpc/transport-zeromq");
+  } catch (error) {
+    throw new ZrpcError(
+      how,
+      'transport "zeromq" needs the package @zrpc/transport-zeromq (zeromq.js, a native addon), which is not installed: ' +
+        'npm install @zrpc/transport-zeromq, or use the default transport "zmtp"',
+      { cause: error },
+    );
+  }
+}
+
+/** The transport `options` ask for; a `TypeError` for unknown keys or contradictions. */
+function chosenTransport(options: ServerTransportOptions): "zmtp" | "zeromq" {
+  const stray = Object.keys(options).filter((key) => !SERVER_TRANSPORT_KEYS.has(key));
+  if (stray.length > 0) {
+    throw new TypeError(
+      `unknown server transport option${stray.length === 1 ? "" : "s"} ${stray.join(", ")}: socket options go under zmtp: {...} or zeromq: {...}`,
+    );
+  }
+  const { transport, zmtp, zeromq } = options;
+  if (transport !== undefined && transport !== "zmtp" && transport !== "zeromq") {
+    throw new TypeError(`transport must be "zmtp" or "zeromq", got ${JSON.stringify(transport)}`);
+  }
+  if (transport === "zmtp" && zeromq !== undefined) throw new TypeError('zeromq options were given, but the transport is "zmtp"');
+  if (transport === "zeromq" && zmtp !== undefined) throw new TypeError('zmtp options were given, but the transport is "zeromq"');
+  if (transport !== undefined) return transport;
+  if (zeromq !== undefined && zmtp !== undefined) {
+    throw new TypeError('both zmtp and zeromq options were given: pick one with transport: "zmtp" or "zeromq"');
+  }
+  return zeromq !== undefined ? "zeromq" : "zmtp";
+}
 
 /**
  * A zerorpc server. It answers requests on every transport it serves, runs calls concurrently,
@@ -118,14 +171,15 @@ export interface Server extends AsyncDisposable {
    */
   serve(transport: Transport): void;
   /**
-   * Binds a ZeroMQ ROUTER socket to `endpoint`(s) (`tcp://127.0.0.1:4242`, `tcp://*:0`, `ipc://...`,
-   * `inproc://...`) and serves it. Resolves with the bound endpoints as resolved by ZeroMQ (with
-   * the actual port for a wildcard one).
+   * Binds a ROUTER socket to `endpoint`(s) (`tcp://127.0.0.1:4242`, `tcp://*:0`, `tcp://[::1]:0`,
+   * `ipc://...`) and serves it; the socket is the pure-TypeScript ZMTP transport's unless
+   * `options` ask for zeromq.js (see {@link ServerTransportOptions}). Resolves with the bound
+   * endpoints (with the actual port for a wildcard one).
    */
   bind(endpoint: string | readonly string[], options?: ServerTransportOptions): Promise<string[]>;
   /**
-   * Connects a ZeroMQ ROUTER socket to `endpoint`(s) and serves it; zerorpc allows the server to be
-   * the connecting side. Resolves once the socket is set up (ZeroMQ connects in the background).
+   * Connects a ROUTER socket to `endpoint`(s) and serves it; zerorpc allows the server to be the
+   * connecting side. Resolves once the socket is set up (it connects in the background).
    */
   connect(endpoint: string | readonly string[], options?: ServerTransportOptions): Promise<void>;
   /**
@@ -293,28 +347,44 @@ class ZrpcServer implements Server {
   }
 
   async bind(endpoint: string | readonly string[], options: ServerTransportOptions = {}): Promise<string[]> {
-    const transport = await this.openTransport({ ...options, bind: endpoint });
+    const transport = await this.openTransport("bind", endpoint, options);
     return [...transport.endpoints];
   }
 
   async connect(endpoint: string | readonly string[], options: ServerTransportOptions = {}): Promise<void> {
-    await this.openTransport({ ...options, connect: endpoint });
+    await this.openTransport("connect", endpoint, options);
   }
 
-  private async openTransport(options: ZeromqTransportOptions): Promise<ZeromqTransport> {
+  private async openTransport(
+    how: "bind" | "connect",
+    endpoint: string | readonly string[],
+    options: ServerTransportOptions,
+  ): Promise<Transport & { readonly endpoints: readonly string[] }> {
     if (this.closing !== undefined) throw new ZrpcError("closed", "the server is closed");
     const { maxMessageBytes } = this.options;
-    const settings: ZeromqTransportOptions = {
-      ...options,
-      ...(maxMessageBytes !== undefined && options.maxMessageSize === undefined && { maxMessageSize: maxMessageBytes }),
-      ...(options.curve !== undefined &&
-        options.onAuthFailure === undefined && { onAuthFailure: (failure: AuthFailure) => this.authFailed(failure) }),
-    };
-    const transport = await createZeromqTransport("router", settings);
+    let transport: Transport & { readonly endpoints: readonly string[] };
+    if (chosenTransport(options) === "zmtp") {
+      const zmtp = options.zmtp ?? {};
+      transport = await createZmtpTransport("router", {
+        ...zmtp,
+        ...(maxMessageBytes !== undefined && zmtp.maxMessageSize === undefined && { maxMessageSize: maxMessageBytes }),
+        [how]: endpoint,
+      });
+    } else {
+      const zeromq = options.zeromq ?? {};
+      const module = await loadZeromq(how);
+      transport = await module.createZeromqTransport("router", {
+        ...zeromq,
+        ...(maxMessageBytes !== undefined && zeromq.maxMessageSize === undefined && { maxMessageSize: maxMessageBytes }),
+        ...(zeromq.curve !== undefined &&
+          zeromq.onAuthFailure === undefined && { onAuthFailure: (failure: AuthFailure) => this.authFailed(failure) }),
+        [how]: endpoint,
+      });
+    }
     if (this.closing !== undefined) {
       // close() ran while the socket was being set up.
       await transport.close();
-      throw new ZrpcError("closed", "the server was closed while binding");
+      throw new ZrpcError("closed", `the server was closed while ${how === "bind" ? "binding" : "connecting"}`);
     }
     this.serve(transport);
     return transport;

@@ -292,7 +292,7 @@ describe("CURVE on bind()", () => {
     registry.register((a: number, b: number) => a + b, { name: "add", args: ["a", "b"] });
     const server = createServer(registry, { logger: { warn: (m) => void warnings.push(m) }, heartbeatMs: null });
     try {
-      const [endpoint] = await server.bind("tcp://127.0.0.1:*", { curve: { ...keys, allowedClientKeys: [allowed.publicKey] } });
+      const [endpoint] = await server.bind("tcp://127.0.0.1:*", { zeromq: { curve: { ...keys, allowedClientKeys: [allowed.publicKey] } } });
       const good = await connectDealer(endpoint!, { curve: { serverKey: keys.publicKey, ...allowed } });
       const bad = await connectDealer(endpoint!, { curve: { serverKey: keys.publicKey, ...stranger } });
       const request = encodeValue([{ message_id: newMessageId(), v: 3 }, "add", [2, 3]]);

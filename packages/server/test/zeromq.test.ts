@@ -167,3 +167,41 @@ describe("over ZeroMQ", () => {
     await expect(binding).rejects.toThrow(/closed while binding/);
   });
 });
+
+describe("which transport bind() opens", () => {
+  it("the pure-TypeScript ZMTP transport by default: its options apply, and a libzmq DEALER is served", async () => {
+    const server = newServer();
+    const handshakes: string[] = [];
+    const [endpoint] = await server.bind("tcp://127.0.0.1:*", {
+      zmtp: { monitor: (event) => void (event.type === "handshake" && handshakes.push(`${event.socketType} ${event.version}`)) },
+    });
+    const dealer = track(new RawDealer());
+    dealer.socket.connect(endpoint!);
+    await dealer.request("add", [20, 22]);
+    expect((await dealer.reply()).args).toEqual([42]);
+    // libzmq 4.3 speaks ZMTP 3.1 and announces itself as a DEALER.
+    expect(handshakes).toEqual(["DEALER 3.1"]);
+  });
+
+  it('zeromq.js on request (transport: "zeromq"), with its own options', async () => {
+    const server = newServer();
+    const [endpoint] = await server.bind("tcp://127.0.0.1:*", { transport: "zeromq", zeromq: { linger: 0 } });
+    const dealer = track(new RawDealer());
+    dealer.socket.connect(endpoint!);
+    await dealer.request("add", [1, 2]);
+    expect((await dealer.reply()).args).toEqual([3]);
+  });
+
+  it("rejects socket options outside zmtp/zeromq, unknown transports and contradictions with a TypeError", async () => {
+    const server = newServer();
+    await expect(server.bind("tcp://127.0.0.1:*", { curve: {} } as never)).rejects.toThrow(
+      new TypeError("unknown server transport option curve: socket options go under zmtp: {...} or zeromq: {...}"),
+    );
+    await expect(server.bind("tcp://127.0.0.1:*", { transport: "nanomsg" } as never)).rejects.toThrow(/transport must be "zmtp" or "zeromq", got "nanomsg"/);
+    await expect(server.bind("tcp://127.0.0.1:*", { transport: "zmtp", zeromq: {} })).rejects.toThrow(TypeError);
+    await expect(server.bind("tcp://127.0.0.1:*", { zmtp: {}, zeromq: {} })).rejects.toThrow(/pick one/);
+    // Nothing was bound by the refused calls: the server is still empty and usable.
+    const [endpoint] = await server.bind("tcp://127.0.0.1:*");
+    expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+  });
+});

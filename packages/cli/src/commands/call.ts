@@ -1,7 +1,6 @@
 // `zrpc call ENDPOINT METHOD [ARGS...]`: one call from the shell, results as JSON lines.
-import { RemoteError, connect, createClient } from "@zrpc/client";
+import { RemoteError, connect } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
-import { connectDealer } from "@zrpc/transport-zmtp";
 import { parseAddress } from "../address.js";
 import type { Address } from "../address.js";
 import { parseCommandLine, secondsOption } from "../argv.js";
@@ -35,8 +34,8 @@ Options:
       --json           every ARG must be JSON (a non-JSON ARG is an error, exit 2)
       --timeout SEC    how long to wait for the first reply (default 30; 0 = forever)
       --heartbeat SEC  heartbeat interval in seconds (default 5; use the server's)
-      --transport T    zeromq (zeromq.js, libzmq; the default) or zmtp (pure-TypeScript
-                       ZMTP); either reaches a server on either, or zerorpc-python
+      --transport T    zmtp (pure-TypeScript ZMTP, no native addon; the default) or zeromq
+                       (zeromq.js, libzmq); either reaches a server on either, or zerorpc-python
   -v, --verbose        print the remote traceback of an error
   -q, --quiet          no progress on stderr (it is only shown when stderr is a terminal)
   -h, --help           show this help
@@ -91,14 +90,9 @@ export async function openClient(address: Address, settings: ClientSettings): Pr
   };
   // A command line client should not wait a second at exit for messages nobody will read.
   const linger = 100;
-  if (settings.transport === "zeromq") return connect(address.endpoint, { ...options, zeromq: { linger } });
-  const transport = await connectDealer(address.endpoint, { linger });
-  try {
-    return createClient({ ...options, transport });
-  } catch (error) {
-    await transport.close();
-    throw error;
-  }
+  return settings.transport === "zeromq"
+    ? connect(address.endpoint, { ...options, transport: "zeromq", zeromq: { linger } })
+    : connect(address.endpoint, { ...options, transport: "zmtp", zmtp: { linger } });
 }
 
 /** Reads `--timeout`, `--heartbeat` and `--transport`. */

@@ -28,8 +28,8 @@ Options:
                        {"name": ..., "methods": {NAME: {"args": [...], "doc": ...}}}
       --timeout SEC    how long to wait for each reply (default 30; 0 = forever)
       --heartbeat SEC  heartbeat interval in seconds (default 5; use the server's)
-      --transport T    zeromq (zeromq.js, libzmq; the default) or zmtp (pure-TypeScript
-                       ZMTP); either reaches a server on either, or zerorpc-python
+      --transport T    zmtp (pure-TypeScript ZMTP, no native addon; the default) or zeromq
+                       (zeromq.js, libzmq); either reaches a server on either, or zerorpc-python
   -v, --verbose        say on stderr when the fallback was used
   -q, --quiet          no progress on stderr (it is only shown when stderr is a terminal)
   -h, --help           show this help

@@ -3,7 +3,6 @@
 // SIGINT / SIGTERM.
 import { createServer, registry } from "@zrpc/server";
 import type { Logger, Server, ServerMiddleware } from "@zrpc/server";
-import { bindRouter } from "@zrpc/transport-zmtp";
 import { DEFAULT_PORT, parseAddress } from "../address.js";
 import type { Address } from "../address.js";
 import { loadApps } from "../apps.js";
@@ -40,8 +39,8 @@ Options:
       --heartbeat SEC  heartbeat interval in seconds (default: server.heartbeat, else 5);
                        clients must use the same
       --grace SEC      how long a stop waits for calls in flight (default: server.grace, else 10)
-      --transport T    zeromq (zeromq.js, libzmq) or zmtp (pure-TypeScript ZMTP, no native
-                       addon) (default: server.transport, else zeromq); clients may use either
+      --transport T    zmtp (pure-TypeScript ZMTP, no native addon) or zeromq (zeromq.js,
+                       libzmq) (default: server.transport, else zmtp); clients may use either
   -v, --verbose        say what discovery does (apps skipped, modules loaded) and log
                        introspection calls too
   -q, --quiet          no per-call log lines on stderr
@@ -55,7 +54,7 @@ Examples:
   zrpc run
   zrpc run 0.0.0.0:4242 --config deploy/zrpc.config.ts
   zrpc run 0 --heartbeat 2
-  zrpc run 4242 --transport zmtp`;
+  zrpc run 4242 --transport zeromq`;
 
 const OPTIONS = [
   { name: "config", short: "c", takesValue: true },
@@ -130,15 +129,7 @@ function describeMethods(name: string, config: LoadedConfig, apps: readonly Disc
  * endpoints bound (wildcard ports resolved).
  */
 async function listen(server: Server, endpoint: string, transport: TransportName): Promise<string[]> {
-  if (transport === "zeromq") return server.bind(endpoint);
-  const router = await bindRouter(endpoint);
-  try {
-    server.serve(router);
-  } catch (error) {
-    await router.close();
-    throw error;
-  }
-  return [...router.endpoints];
+  return server.bind(endpoint, { transport });
 }
 
 /** Resolves with the first SIGINT / SIGTERM; a second one exits at once (status 1). */
