@@ -1,6 +1,7 @@
 import { EventNames, PROTOCOL_VERSION, ZrpcError, newMessageId } from "@zrpc/wire";
 import type { Event, MessageId, WireHeader } from "@zrpc/wire";
 import type { Clock } from "./clock.js";
+import type { HeartbeatBucket, HeartbeatTimers } from "./heartbeat-timers.js";
 import { ChannelClosedError, LostRemote } from "./errors.js";
 import { ZrpcExtensions, readCaps, readCancelReason } from "./extensions.js";
 import type { CancelReason } from "./extensions.js";
@@ -25,6 +26,8 @@ export interface ChannelSettings {
   /** Receive buffer `B`: how many events the peer may have in flight to us (default 100). */
   readonly receiveBuffer: number;
   readonly clock: Clock;
+  /** Shared heartbeat timers (one clock timer per due millisecond); without it, one timer per channel. */
+  readonly timers?: HeartbeatTimers;
 }
 
 /** What a channel needs from its multiplexer (implemented by {@link Multiplexer}; not for applications). */
@@ -463,8 +466,13 @@ export class Channel {
   }
 
   private scheduleBeat(): void {
-    const { clock, heartbeatMs } = this.settings;
-    this.heartbeatTimer = clock.setTimeout(() => this.beat(), heartbeatMs);
+    const { clock, heartbeatMs, timers } = this.settings;
+    this.heartbeatTimer = timers === undefined ? clock.setTimeout(() => this.beat(), heartbeatMs) : timers.schedule(this, heartbeatMs);
+  }
+
+  /** @internal Called by the shared heartbeat timers. */
+  heartbeatDue(): void {
+    this.beat();
   }
 
   private beat(): void {
@@ -489,8 +497,11 @@ export class Channel {
   }
 
   private stopHeartbeat(): void {
-    if (this.heartbeatTimer !== undefined) {
-      this.settings.clock.clearTimeout(this.heartbeatTimer);
+    const timer = this.heartbeatTimer;
+    if (timer !== undefined) {
+      const { timers, clock } = this.settings;
+      if (timers === undefined) clock.clearTimeout(timer);
+      else timers.cancel(this, timer as HeartbeatBucket);
       this.heartbeatTimer = undefined;
     }
   }

@@ -4,6 +4,7 @@ import { Channel } from "./channel.js";
 import type { ChannelEnd, ChannelHost, ChannelRole, ChannelSettings } from "./channel.js";
 import { systemClock } from "./clock.js";
 import type { Clock } from "./clock.js";
+import { HeartbeatTimers } from "./heartbeat-timers.js";
 import type { Peer, Transport } from "./transport.js";
 
 /** Default heartbeat interval: 5 s, zerorpc-python's default (PROTOCOL.md section 7). */
@@ -106,11 +107,13 @@ export class Multiplexer implements ChannelHost {
     this.transport = transport;
     this.role = options.role;
     this.options = options;
+    const clock = options.clock ?? systemClock;
     this.settings = settingsFrom(options, {
       heartbeatMs: DEFAULT_HEARTBEAT_MS,
       passiveHeartbeat: false,
       receiveBuffer: DEFAULT_RECEIVE_BUFFER,
-      clock: options.clock ?? systemClock,
+      clock,
+      timers: new HeartbeatTimers(clock),
     });
     const limit = options.maxChannelsPerPeer ?? DEFAULT_MAX_CHANNELS_PER_PEER;
     if (!(limit >= 0)) throw new RangeError(`maxChannelsPerPeer must be >= 0, got ${limit}`);
@@ -346,5 +349,6 @@ function settingsFrom(
     passiveHeartbeat: options.passiveHeartbeat ?? base.passiveHeartbeat,
     receiveBuffer,
     clock: base.clock,
+    ...(base.timers !== undefined && { timers: base.timers }),
   };
 }

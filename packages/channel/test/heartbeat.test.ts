@@ -151,3 +151,33 @@ describe("heartbeat (PROTOCOL.md section 7)", () => {
     await serverMux.close();
   });
 });
+
+describe("shared heartbeat timers (one clock timer per due millisecond)", () => {
+  it("channels opened in the same millisecond share one timer, each still beats on time, and nothing is left after", async () => {
+    const { client, server } = createLinkedPair();
+    const mux = createMultiplexer(client, { role: "client", heartbeatMs: F });
+    const raw = new Recorder(server);
+    const before = vi.getTimerCount();
+    const first = Array.from({ length: 50 }, (_, i) => mux.open("sleep", [i]));
+    // 50 channels, one timer.
+    expect(vi.getTimerCount() - before).toBe(1);
+    await vi.advanceTimersByTimeAsync(300);
+    const second = Array.from({ length: 30 }, (_, i) => mux.open("sleep", [i]));
+    expect(vi.getTimerCount() - before).toBe(2);
+    await raw.until(80);
+    await vi.advanceTimersByTimeAsync(700);
+    // t = 1000: the first 50 beat; the next 30 beat at t = 1300.
+    const beats = () => raw.events.map((event, i) => [event.name, raw.times[i]] as const).filter(([name]) => name === "_zpc_hb");
+    expect(beats().map(([, time]) => time)).toEqual(Array.from({ length: 50 }, () => 1000));
+    await vi.advanceTimersByTimeAsync(300);
+    expect(beats().filter(([, time]) => time === 1300)).toHaveLength(30);
+    // Closing one channel of a bucket keeps the timer for the others; closing all removes it.
+    for (const channel of first.slice(1)) channel.close();
+    expect(vi.getTimerCount() - before).toBe(2);
+    first[0]!.close();
+    expect(vi.getTimerCount() - before).toBe(1);
+    for (const channel of second) channel.close();
+    expect(vi.getTimerCount() - before).toBe(0);
+    await mux.close();
+  });
+});
