@@ -456,6 +456,40 @@ export class CallCore {
     return next;
   }
 
+  /**
+   * The stream's `next()` when nothing is buffered: one promise, settled from the channel's
+   * callback ({@link Channel.takeInto}); later `next()` calls queue behind it.
+   */
+  private nextAwaited(channel: Channel): Promise<Step> {
+    this.queuedReads += 1;
+    const next = new Promise<Step>((resolve, reject) => {
+      channel.takeInto({
+        resolve: (event) => {
+          try {
+            const step = this.process(event);
+            if (step.done) this.outcome.resolve(undefined);
+            resolve(step);
+          } catch (error) {
+            this.errorThrown = true;
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what the call ends with (a hook may throw anything)
+            reject(error);
+          }
+        },
+        reject: (error) => {
+          if (this.abandoned) {
+            resolve(DONE);
+            return;
+          }
+          this.errorThrown = true;
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what the call ends with (a hook may throw anything)
+          reject(this.fail(this.translate(error)));
+        },
+      });
+    });
+    this.readChain = next.then(this.readDone, this.readDone);
+    return next;
+  }
+
   /** Reads queued with {@link serialise} and not finished yet. */
   private queuedReads = 0;
   private readonly readDone = (): void => {
@@ -470,7 +504,7 @@ export class CallCore {
   private nextBuffered(): Promise<Step> | undefined {
     if (this.phase !== "stream" || this.queuedReads > 0 || !this.firstClaimed || this.channel === undefined) return undefined;
     const event = this.channel.tryTake();
-    if (event === undefined) return undefined;
+    if (event === undefined) return this.nextAwaited(this.channel);
     try {
       const step = this.process(event);
       if (step.done) this.outcome.resolve(undefined);

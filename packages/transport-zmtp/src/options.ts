@@ -90,9 +90,9 @@ export interface ZmtpTransportOptions {
   maxQueuedMessages?: number;
   /** Milliseconds a new connection may take for its greeting and READY exchange. Default 5000. 0 disables. */
   handshakeTimeout?: number;
-  /** First delay in ms before reconnecting a connect endpoint; doubles per failure. Default 100. -1 disables reconnecting. */
+  /** Delay in ms before reconnecting a connect endpoint (doubling per failure up to `reconnectMaxInterval`). Default 100. -1 disables reconnecting. */
   reconnectInterval?: number;
-  /** Cap of the reconnect back-off in ms. Default 5000. */
+  /** Cap of the reconnect back-off in ms. Default 0: no back-off, a retry every `reconnectInterval` (libzmq's default). */
   reconnectMaxInterval?: number;
   /** Send a ZMTP PING every this many ms on each connection. Default 0: no PINGs (PINGs from peers are always answered). */
   heartbeatIvl?: number;
@@ -140,7 +140,7 @@ export const zmtpTransportDefaults: Readonly<{
   maxQueuedMessages: 100_000,
   handshakeTimeout: 5000,
   reconnectInterval: 100,
-  reconnectMaxInterval: 5000,
+  reconnectMaxInterval: 0,
   heartbeatIvl: 0,
   linger: 1000,
   subscribe: Object.freeze([""]),

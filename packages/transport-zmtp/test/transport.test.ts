@@ -88,6 +88,34 @@ describe("request/reply between our DEALER and ROUTER", () => {
     expect(() => router.send(undefined, bytes("x"))).toThrow(TypeError);
   });
 
+  it("retries a refused connect every reconnectInterval by default, and backs off up to reconnectMaxInterval when asked", async () => {
+    const probe = track(await bindRouter(LOOPBACK));
+    const endpoint = probe.endpoints[0] as string;
+    await probe.unbind(endpoint);
+    const isRetry = (event: { type: string }): boolean => event.type === "retry";
+    const delays = (events: readonly { type: string; delayMs?: number }[]): number[] =>
+      events.filter(isRetry).map((event) => event.delayMs ?? Number.NaN);
+    const fixed = monitor();
+    track(await connectDealer(endpoint, { reconnectInterval: 20, monitor: fixed.listener }));
+    await fixed.waitForCount(isRetry, 6);
+    // libzmq's default: no back-off, 20 ms +-25 % every time.
+    for (const delay of delays(fixed.events).slice(0, 6)) {
+      expect(delay).toBeGreaterThanOrEqual(15);
+      expect(delay).toBeLessThanOrEqual(25);
+    }
+    const backoff = monitor();
+    track(await connectDealer(endpoint, { reconnectInterval: 10, reconnectMaxInterval: 80, monitor: backoff.listener }));
+    await backoff.waitForCount(isRetry, 6);
+    // 10, 20, 40, 80, 80, 80 ms, each +-25 %.
+    const expected = [10, 20, 40, 80, 80, 80];
+    delays(backoff.events)
+      .slice(0, 6)
+      .forEach((delay, i) => {
+        expect(delay).toBeGreaterThanOrEqual(expected[i]! * 0.75);
+        expect(delay).toBeLessThanOrEqual(expected[i]! * 1.25);
+      });
+  });
+
   it("queues DEALER messages until a peer connects, then delivers them in order", async () => {
     const probe = track(await bindRouter(LOOPBACK));
     const endpoint = probe.endpoints[0] as string;
