@@ -28,9 +28,12 @@ export const STREAM_BUFFER = 100;
 export const SMALL_ARG = "hello, zerorpc!";
 export const MIB = 1024 * 1024;
 
-/** Soak: calls measured, warm-up calls, calls in flight. */
-export const SOAK_CALLS = 1_000_000;
-export const SOAK_WARM_CALLS = 100_000;
+/**
+ * Soak: calls measured, warm-up calls, calls in flight. `BENCH_SOAK_CALLS` and
+ * `BENCH_SOAK_WARM_CALLS` override the first two (to look for a slow leak over a longer run).
+ */
+export const SOAK_CALLS = positiveEnv("BENCH_SOAK_CALLS", 1_000_000);
+export const SOAK_WARM_CALLS = positiveEnv("BENCH_SOAK_WARM_CALLS", 100_000);
 export const SOAK_IN_FLIGHT = 100;
 
 export function isStack(value: unknown): value is Stack {
@@ -64,6 +67,10 @@ export interface Report {
   readonly cpuUs: number;
   readonly rssMb: number;
   readonly heapMb: number;
+  /** V8 heap reserved (used + free, new space included). */
+  readonly heapTotalMb: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers, native addons' external memory). */
+  readonly externalMb: number;
 }
 
 /** What a client measured in one run. */
@@ -111,7 +118,14 @@ export function rssMb(): number {
 /** This process's report; `gc` forces a full collection first (needs --expose-gc). */
 export function report(cpuSince: number, gc = false): Report {
   if (gc) forceGc();
-  return { cpuUs: cpuMicros() - cpuSince, rssMb: rssMb(), heapMb: process.memoryUsage().heapUsed / MIB };
+  const memory = process.memoryUsage();
+  return {
+    cpuUs: cpuMicros() - cpuSince,
+    rssMb: memory.rss / MIB,
+    heapMb: memory.heapUsed / MIB,
+    heapTotalMb: memory.heapTotal / MIB,
+    externalMb: memory.external / MIB,
+  };
 }
 
 export function forceGc(): void {
@@ -152,4 +166,12 @@ export class Samples {
   sorted(): Float64Array {
     return this.data.slice(0, this.length).sort();
   }
+}
+
+function positiveEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
 }
