@@ -1,4 +1,4 @@
-import { EventNames, ProtocolError, ZrpcError, decodeEvent, encodeEvent, messageIdKey, newMessageId, PROTOCOL_VERSION } from "@zrpc/wire";
+import { EventNames, ProtocolError, ZrpcError, decodeEvent, encodeEvent, encodeEventChunks, messageIdKey, newMessageId, PROTOCOL_VERSION } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event, MessageId, WireHeader } from "@zrpc/wire";
 import { Channel } from "./channel.js";
 import type { ChannelEnd, ChannelHost, ChannelRole, ChannelSettings } from "./channel.js";
@@ -169,7 +169,15 @@ export class Multiplexer implements ChannelHost {
 
   /** @internal Encode and send one event. */
   emit(peer: Peer, event: Event): void {
-    this.transport.send(peer, encodeEvent(event, this.options.encode));
+    const transport = this.transport;
+    if (transport.sendChunks === undefined) {
+      transport.send(peer, encodeEvent(event, this.options.encode));
+      return;
+    }
+    // Large bins go to the transport by reference, not copied into one buffer first.
+    const chunks = encodeEventChunks(event, this.options.encode);
+    if (chunks.length === 1) transport.send(peer, chunks[0]!);
+    else transport.sendChunks(peer, chunks);
   }
 
   /** Server role: channels open right now for `peer`. */

@@ -58,4 +58,11 @@ export interface Transport extends AsyncIterable<TransportMessage> {
    * throwing listener must not stop the transport. `closed` still reports the end.
    */
   onMessage?(listener: (peer: Peer, payload: Uint8Array) => void): void;
+  /**
+   * Optional scatter/gather send, used by the {@link Multiplexer} when present: queues one
+   * message whose payload is the concatenation of `chunks`, written without joining them (large
+   * event payloads are then never copied). Large chunks are held by reference until written.
+   * Same errors as `send`.
+   */
+  sendChunks?(peer: Peer | undefined, chunks: readonly Uint8Array[]): void;
 }

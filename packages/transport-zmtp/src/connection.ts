@@ -6,7 +6,7 @@ import type { Peer } from "@zrpc/channel";
 import { ZmtpDecoder } from "./decoder.js";
 import type { DecoderSink } from "./decoder.js";
 import { encodeBatch } from "./encoder.js";
-import type { OutEntry } from "./encoder.js";
+import type { OutEntry, OutFrame } from "./encoder.js";
 import { ZmtpError } from "./errors.js";
 import type { ZmtpErrorCode } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
@@ -180,7 +180,7 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   }
 
   /** Queues a message; the caller checked {@link full} when it cares. */
-  enqueue(frames: readonly Uint8Array[]): void {
+  enqueue(frames: readonly OutFrame[]): void {
     this.#queue.push(frames);
     this.#queuedMessages += 1;
     for (const frame of frames) this.#queuedBytes += frame.byteLength;
@@ -204,8 +204,8 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   }
 
   /** Takes the messages not yet written (to give them to another peer); the queue is emptied. */
-  takeUnsent(): (readonly Uint8Array[])[] {
-    const messages: (readonly Uint8Array[])[] = [];
+  takeUnsent(): (readonly OutFrame[])[] {
+    const messages: (readonly OutFrame[])[] = [];
     for (const entry of this.#queue) if (!Buffer.isBuffer(entry)) messages.push(entry);
     this.#queue = [];
     this.#queuedMessages = 0;

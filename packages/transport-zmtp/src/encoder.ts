@@ -12,11 +12,31 @@ import { FLAG_LONG, FLAG_MORE } from "./protocol.js";
 export const COPY_LIMIT = 16 * 1024;
 
 /**
+ * A frame body given as several buffers, written one after the other as a single frame (scatter/
+ * gather): large chunks by reference, small ones copied into the batch.
+ * @internal
+ */
+export class ChunkedBody {
+  readonly chunks: readonly Uint8Array[];
+  readonly byteLength: number;
+
+  constructor(chunks: readonly Uint8Array[]) {
+    this.chunks = chunks;
+    let length = 0;
+    for (const chunk of chunks) length += chunk.byteLength;
+    this.byteLength = length;
+  }
+}
+
+/** A frame of an outgoing message. @internal */
+export type OutFrame = Uint8Array | ChunkedBody;
+
+/**
  * One queued item of a connection: a message (its frames) or raw, already encoded bytes (a
  * command, a subscription message).
  * @internal
  */
-export type OutEntry = readonly Uint8Array[] | Buffer;
+export type OutEntry = readonly OutFrame[] | Buffer;
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -34,10 +54,14 @@ export function encodeBatch(entries: readonly OutEntry[]): Buffer[] {
       copySize += entry.byteLength;
       continue;
     }
-    for (const frame of entry as readonly Uint8Array[]) {
+    for (const frame of entry) {
       const size = frame.byteLength;
       copySize += size > 255 ? 9 : 2;
-      if (size < COPY_LIMIT) copySize += size;
+      if (frame instanceof ChunkedBody) {
+        for (const chunk of frame.chunks) if (chunk.byteLength < COPY_LIMIT) copySize += chunk.byteLength;
+      } else if (size < COPY_LIMIT) {
+        copySize += size;
+      }
     }
   }
   const out = Buffer.allocUnsafe(copySize);
@@ -50,10 +74,10 @@ export function encodeBatch(entries: readonly OutEntry[]): Buffer[] {
       at += entry.byteLength;
       continue;
     }
-    const frames = entry as readonly Uint8Array[];
+    const frames = entry;
     const last = frames.length - 1;
     for (let i = 0; i <= last; i++) {
-      const frame = frames[i] as Uint8Array;
+      const frame = frames[i] as OutFrame;
       const size = frame.byteLength;
       const more = i < last ? FLAG_MORE : 0;
       if (size <= 255) {
@@ -66,7 +90,18 @@ export function encodeBatch(entries: readonly OutEntry[]): Buffer[] {
         out.writeUInt32BE(size >>> 0, at + 5);
         at += 9;
       }
-      if (size < COPY_LIMIT) {
+      if (frame instanceof ChunkedBody) {
+        for (const chunk of frame.chunks) {
+          if (chunk.byteLength < COPY_LIMIT) {
+            out.set(chunk, at);
+            at += chunk.byteLength;
+          } else {
+            if (at > start) parts.push(out.subarray(start, at));
+            parts.push(asBuffer(chunk));
+            start = at;
+          }
+        }
+      } else if (size < COPY_LIMIT) {
         if (size > 0) {
           out.set(frame, at);
           at += size;

@@ -6,6 +6,8 @@ import { connect as netConnect, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
 import { ZmtpConnection } from "./connection.js";
+import { ChunkedBody } from "./encoder.js";
+import type { OutFrame } from "./encoder.js";
 import { SocketReader } from "./reader.js";
 import type { ConnectionOwner } from "./connection.js";
 import { formatTcp, parseEndpoint, resolveHost } from "./endpoint.js";
@@ -40,6 +42,13 @@ export interface ZmtpTransportStats {
  * the same tick, large ones by reference): do not modify them after `send()`.
  */
 export interface ZmtpTransport extends Transport {
+  /**
+   * Queues one message whose payload is the concatenation of `chunks`, written as one ZMTP frame
+   * without joining them: chunks of 16 KiB and more by reference (do not modify them until
+   * written), smaller ones copied into the batch. The channel layer uses it for events with large
+   * bins. Same errors as `send`; a PUB joins the chunks (its subscriptions match the payload).
+   */
+  sendChunks(peer: Peer | undefined, chunks: readonly Uint8Array[]): void;
   /** Endpoints currently bound, with wildcards resolved (`tcp://127.0.0.1:*` shows the port picked). In bind order. */
   readonly endpoints: readonly string[];
   /** Number of connected peers (connections that completed the ZMTP handshake). */
@@ -152,7 +161,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   readonly #routes = new Map<string, ZmtpConnection>();
   readonly #peerConnections = new WeakMap<Peer, ZmtpConnection>();
   #nextRoutingId = (Math.random() * 0x1_0000_0000) >>> 0;
-  readonly #pending = new Fifo<readonly Uint8Array[]>();
+  readonly #pending = new Fifo<readonly OutFrame[]>();
   readonly #subscriptions: Uint8Array[] = [];
 
   #dirty: ZmtpConnection[] = [];
@@ -499,6 +508,23 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   send(peer: Peer | undefined, payload: Uint8Array): void {
     if (this.#closing) throw this.#closedError();
     if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
+    this.#send(peer, payload);
+  }
+
+  sendChunks(peer: Peer | undefined, chunks: readonly Uint8Array[]): void {
+    if (this.#closing) throw this.#closedError();
+    if (!Array.isArray(chunks) || !chunks.every((chunk) => chunk instanceof Uint8Array)) {
+      throw new TypeError("chunks must be an array of Uint8Array");
+    }
+    if (this.kind === "pub") {
+      // Subscriptions match the start of the payload: join it (PUB is not on any hot path).
+      this.#send(peer, Buffer.concat(chunks));
+      return;
+    }
+    this.#send(peer, chunks.length === 1 ? (chunks[0] as Uint8Array) : new ChunkedBody(chunks));
+  }
+
+  #send(peer: Peer | undefined, payload: OutFrame): void {
     switch (this.kind) {
       case "router": {
         if (peer === undefined) throw new TypeError("a router transport needs the peer to send to");
@@ -517,9 +543,10 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
         return;
       case "pub": {
         const frames = [payload];
+        const bytes = payload as Uint8Array;
         for (const connection of this.#open) {
           if (connection.full) continue;
-          if (connection.matchAll > 0 || connection.subscriptions.some((topic) => startsWith(payload, topic))) {
+          if (connection.matchAll > 0 || connection.subscriptions.some((topic) => startsWith(bytes, topic))) {
             connection.enqueue(frames);
           }
         }
@@ -539,7 +566,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   }
 
   /** DEALER / PUSH: to the next peer with room, round-robin; else into the transport's own queue. */
-  #distribute(frames: readonly Uint8Array[]): void {
+  #distribute(frames: readonly OutFrame[]): void {
     if (this.#pending.length === 0) {
       const connection = this.#nextWithRoom();
       if (connection !== undefined) {
@@ -572,7 +599,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     while (this.#pending.length > 0) {
       const connection = this.#nextWithRoom();
       if (connection === undefined) return;
-      connection.enqueue(this.#pending.shift() as readonly Uint8Array[]);
+      connection.enqueue(this.#pending.shift() as readonly OutFrame[]);
     }
   }
 

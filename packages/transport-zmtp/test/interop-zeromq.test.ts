@@ -55,6 +55,29 @@ describe(`interop with libzmq ${zmq.version} (zeromq.js)`, () => {
       }
     });
 
+    it("sendChunks: several buffers go out as one frame, byte-identical to their concatenation, both ways", async () => {
+      const router = z(new zmq.Router());
+      await router.bind(LOOPBACK);
+      const dealer = track(await connectDealer(router.lastEndpoint as string));
+      const fromDealer = reader(dealer);
+      const shapes: Buffer[][] = [
+        [pattern(10, 1), pattern(100_000, 2), pattern(3, 3)],
+        [pattern(1, 4), pattern(2 * MiB, 5)],
+        [EMPTY, pattern(300, 6), EMPTY],
+        [pattern(20_000, 7), pattern(17_000, 8), pattern(64, 9)],
+      ];
+      for (const chunks of shapes) dealer.sendChunks(undefined, chunks);
+      for (const chunks of shapes) {
+        const [id, delimiter, payload, ...rest] = await router.receive();
+        expect(rest).toEqual([]);
+        expect(delimiter).toEqual(EMPTY);
+        expect(payload?.equals(Buffer.concat(chunks))).toBe(true);
+        await router.send([id as Buffer, EMPTY, payload as Buffer]);
+      }
+      for (const chunks of shapes) expect(Buffer.from((await fromDealer.next()).payload).equals(Buffer.concat(chunks))).toBe(true);
+      expect(() => dealer.sendChunks(undefined, ["not bytes" as unknown as Uint8Array])).toThrow(TypeError);
+    });
+
     it("announces its routingId as Identity", async () => {
       const router = z(new zmq.Router());
       await router.bind(LOOPBACK);

@@ -234,6 +234,26 @@ class Encoder {
     return out;
   }
 
+  /**
+   * The result as chunks whose concatenation is the encoded bytes: the small pieces copied out of
+   * the encoder's buffer, the large bins (see BIN_SEGMENT_MIN_BYTES) by reference.
+   */
+  finishChunks(): Uint8Array[] {
+    const segments = this.segments;
+    if (segments === undefined) return [this.finish()];
+    const bytes = this.bytes;
+    const chunks: Uint8Array[] = [];
+    let from = 0;
+    for (const { at, data } of segments) {
+      if (at > from) chunks.push(bytes.slice(from, at));
+      chunks.push(data);
+      from = at;
+    }
+    if (this.pos > from) chunks.push(bytes.slice(from, this.pos));
+    this.release();
+    return chunks;
+  }
+
   release(): void {
     this.segments = undefined;
     this.segmentBytes = 0;
@@ -730,6 +750,24 @@ export function encodeValue(value: unknown, options?: EncodeOptions): Uint8Array
   try {
     encoder.writeValue(value, 0);
     return encoder.finish();
+  } finally {
+    encoder.release();
+    encoder.busy = false;
+  }
+}
+
+/**
+ * Like {@link encodeEventParts}, but returns chunks whose concatenation is the encoding: one chunk
+ * for an event without large bins; with them, the bins (64 KiB and more) themselves, by
+ * reference, between copied small pieces. For transports that can write several buffers as one
+ * message (scatter/gather), saving the copy of large payloads.
+ * @internal
+ */
+export function encodeEventPartsChunked(event: EventParts, options?: EncodeOptions): Uint8Array[] {
+  const encoder = acquireEncoder(options);
+  try {
+    encoder.writeEvent(event);
+    return encoder.finishChunks();
   } finally {
     encoder.release();
     encoder.busy = false;

@@ -1,5 +1,5 @@
 // zerorpc events: `[header, name, args]` (PROTOCOL.md sections 3.1 and 4).
-import { decodeValue, encodeEventParts } from "./codec.js";
+import { decodeValue, encodeEventParts, encodeEventPartsChunked } from "./codec.js";
 import type { DecodeOptions, EncodeOptions } from "./codec.js";
 import { EncodeError, ProtocolError } from "./errors.js";
 import { newMessageId } from "./message-id.js";
@@ -65,6 +65,16 @@ export interface Event<TArgs = unknown> {
  */
 export function encodeEvent(event: Event, options?: EncodeOptions): Uint8Array {
   return encodeEventParts(event, options);
+}
+
+/**
+ * {@link encodeEvent} for transports that write several buffers as one message: the chunks whose
+ * concatenation is exactly `encodeEvent(event)`. An event without bins of 64 KiB or more is one
+ * chunk; a large bin is a chunk of its own, **by reference**: it must not be modified until the
+ * transport has written it (zeromq.js holds large buffers by reference the same way).
+ */
+export function encodeEventChunks(event: Event, options?: EncodeOptions): Uint8Array[] {
+  return encodeEventPartsChunked(event, options);
 }
 
 function isMessageId(value: unknown): value is MessageId {

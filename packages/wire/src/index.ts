@@ -7,7 +7,7 @@ export { encodeValue, decodeValue } from "./codec.js";
 export type { DecodeOptions, EncodeOptions } from "./codec.js";
 export { ZrpcError, ProtocolError, EncodeError } from "./errors.js";
 export type { ZrpcErrorCode, ProtocolErrorReason, ProtocolErrorOptions } from "./errors.js";
-export { PROTOCOL_VERSION, EventNames, encodeEvent, decodeEvent, createEvent } from "./event.js";
+export { PROTOCOL_VERSION, EventNames, encodeEvent, encodeEventChunks, decodeEvent, createEvent } from "./event.js";
 export type { Event, WireHeader, MessageId } from "./event.js";
 export { newMessageId, messageIdToString } from "./message-id.js";
 

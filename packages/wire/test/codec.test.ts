@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EncodeError, Ext, Float64, ProtocolError, decodeEvent, decodeValue, encodeEvent, encodeValue, f64 } from "../src/index.js";
+import { EncodeError, Ext, Float64, ProtocolError, decodeEvent, decodeValue, encodeEvent, encodeEventChunks, encodeValue, f64 } from "../src/index.js";
 import { encode as referenceEncode } from "@msgpack/msgpack";
 import type { DecodeOptions, EncodeOptions, ProtocolErrorReason } from "../src/index.js";
 import { fromHex, toHex } from "./support/shared.js";
@@ -371,6 +371,26 @@ describe("large bins (written by reference, copied once into the result)", () =>
     expect(args[1]).toBe("mid");
     expect(Buffer.from(args[0]).equals(Buffer.from(pattern(100_000, 1)))).toBe(true);
     expect(Buffer.from(args[2]).equals(Buffer.from(pattern(200_000, 2)))).toBe(true);
+  });
+
+  it("encodeEventChunks: one chunk for small events; large bins by reference, the concatenation byte-identical", () => {
+    const small = { header: { message_id: "id", v: 3 }, name: "echo", args: ["hi", new Uint8Array(100)] };
+    const one = encodeEventChunks(small);
+    expect(one).toHaveLength(1);
+    expect(Buffer.from(one[0]!).equals(Buffer.from(encodeEvent(small)))).toBe(true);
+    const a = pattern(100_000, 4);
+    const b = pattern(70_000, 5);
+    const big = { header: { message_id: "id", v: 3 }, name: "echo", args: [a, "mid", b] };
+    const chunks = encodeEventChunks(big);
+    // [head, a, "mid" + b's bin header, b] (b ends the event): the bins are the caller's own arrays.
+    expect(chunks).toHaveLength(4);
+    expect(chunks[1]).toBe(a);
+    expect(chunks[3]).toBe(b);
+    expect(Buffer.concat(chunks).equals(Buffer.from(encodeEvent(big)))).toBe(true);
+    // The small pieces are copies: the next encode does not change them.
+    const head = Buffer.from(chunks[0]!);
+    encodeEvent({ header: { message_id: "other", v: 3 }, name: "zzzz", args: [] });
+    expect(Buffer.from(chunks[0]!).equals(head)).toBe(true);
   });
 
   it("leaves nothing behind for the next encode after a failure mid-way", () => {
