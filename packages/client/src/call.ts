@@ -96,6 +96,69 @@ export function explicitDeadline(options: CallOptions): number | undefined {
 }
 
 /**
+ * Throws a `CanceledError` when the call's `signal` has aborted already.
+ * @internal
+ */
+export function throwIfCallAborted(request: ClientRequest): void {
+  const signal = request.options.signal;
+  if (signal?.aborted === true) throw new CanceledError(request.method, { cause: signal.reason });
+}
+
+/**
+ * A `TimeoutExpired` with the call site, after the `afterReply` hooks (a hook may replace it).
+ * @internal
+ */
+export function timeoutErrorOf(host: CallHost, request: ClientRequest, site: CallSite | undefined, timeoutMs: number): unknown {
+  let error: unknown = new TimeoutExpired(request.method, timeoutMs);
+  appendCallSite(error as Error, site);
+  try {
+    runAfterReply(host.middleware, request, undefined, error);
+  } catch (hookError) {
+    error = hookError;
+  }
+  return error;
+}
+
+/**
+ * zrpc cancel extension: tells the server to stop, when this client uses the extension and the
+ * server announced it (on this call, or on an earlier one of this client). A zerorpc-python
+ * server never announces it, so it never gets the event (docs/protocol/README.md).
+ * @internal
+ */
+export function cancelRemoteCall(host: CallHost, channel: Channel | undefined, reason: CancelReason): void {
+  if (!host.extensions.cancel || channel === undefined || !channel.isOpen) return;
+  if (channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) host.serverCancels = true;
+  if (host.serverCancels) channel.sendCancel(reason);
+}
+
+/**
+ * The error an `ERR` raises: a middleware's replacement, or the `RemoteError` (with the call site).
+ * @internal
+ */
+export function remoteErrorOf(host: CallHost, request: ClientRequest, site: CallSite | undefined, event: Event): unknown {
+  let error: unknown;
+  try {
+    error = runOnRemoteError(host.middleware, request, event) ?? errError(event);
+  } catch (hookError) {
+    error = hookError;
+  }
+  if (error instanceof RemoteError) appendCallSite(error, site);
+  return error;
+}
+
+/**
+ * A channel-end error as the caller sees it: a `LostRemote` says whether retrying is safe, which
+ * it is only if the server never answered (PROTOCOL.md section 7).
+ * @internal
+ */
+export function lostRemoteOf(error: unknown, gotReply: boolean): unknown {
+  if (LostRemote.isInstance(error) && !Object.hasOwn(error, "isRetryable")) {
+    Object.defineProperty(error, "isRetryable", { value: !gotReply, configurable: true });
+  }
+  return error;
+}
+
+/**
  * The state machine of one call. Consumers: {@link CallCore.awaitResult} (unary form: value, or
  * all stream items as an array) and {@link CallCore.iterate} (stream form).
  * @internal
@@ -232,20 +295,11 @@ export class CallCore {
   }
 
   private throwIfAborted(): void {
-    const signal = this.request.options.signal;
-    if (signal?.aborted === true) throw new CanceledError(this.request.method, { cause: signal.reason });
+    throwIfCallAborted(this.request);
   }
 
-  /** A `TimeoutExpired` after the `afterReply` hooks (a hook may replace it). */
   private timeoutError(timeoutMs: number): unknown {
-    let error: unknown = new TimeoutExpired(this.request.method, timeoutMs);
-    appendCallSite(error as Error, this.site);
-    try {
-      runAfterReply(this.host.middleware, this.request, undefined, error);
-    } catch (hookError) {
-      error = hookError;
-    }
-    return error;
+    return timeoutErrorOf(this.host, this.request, this.site, timeoutMs);
   }
 
   private onTimeout(timeoutMs: number): void {
@@ -265,16 +319,8 @@ export class CallCore {
     this.fail(error);
   }
 
-  /**
-   * zrpc cancel extension: tells the server to stop, when this client uses the extension and the
-   * server announced it (on this call, or on an earlier one of this client). A zerorpc-python
-   * server never announces it, so it never gets the event (docs/protocol/README.md).
-   */
   private cancelRemote(reason: CancelReason): void {
-    const channel = this.channel;
-    if (!this.host.extensions.cancel || channel === undefined || !channel.isOpen) return;
-    if (channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) this.host.serverCancels = true;
-    if (this.host.serverCancels) channel.sendCancel(reason);
+    cancelRemoteCall(this.host, this.channel, reason);
   }
 
   // ------------------------------------------------------------------ reading
@@ -346,16 +392,8 @@ export class CallCore {
     }
   }
 
-  /** The error an `ERR` raises: a middleware's replacement, or the `RemoteError`. */
   private remoteError(event: Event): unknown {
-    let error: unknown;
-    try {
-      error = runOnRemoteError(this.host.middleware, this.request, event) ?? errError(event);
-    } catch (hookError) {
-      error = hookError;
-    }
-    if (error instanceof RemoteError) appendCallSite(error, this.site);
-    return error;
+    return remoteErrorOf(this.host, this.request, this.site, event);
   }
 
   /**
@@ -375,12 +413,7 @@ export class CallCore {
 
   /** Maps a channel-end error to what the caller sees. */
   private translate(error: unknown): unknown {
-    if (this.failure !== undefined) return this.failure;
-    if (LostRemote.isInstance(error) && !Object.hasOwn(error, "isRetryable")) {
-      // Retrying is safe only if the server never answered (PROTOCOL.md section 7).
-      Object.defineProperty(error, "isRetryable", { value: !this.gotReply, configurable: true });
-    }
-    return error;
+    return this.failure !== undefined ? this.failure : lostRemoteOf(error, this.gotReply);
   }
 
   /**

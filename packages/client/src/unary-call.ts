@@ -1,18 +1,27 @@
 // The fast form of `Client.call()`: one promise per call and callbacks for everything else. Used
 // when no middleware has an `around` hook (those need the promise chain of CallCore); the outcome
 // is the same as CallCore's awaited form in every case (PROTOCOL.md sections 6 and 9).
-import { LostRemote, ZrpcExtensions } from "@zrpc/channel";
+import { ZrpcExtensions } from "@zrpc/channel";
 import type { CancelReason, Channel, TakeReceiver } from "@zrpc/channel";
 import { EventNames, ProtocolError } from "@zrpc/wire";
 import type { Event } from "@zrpc/wire";
 import type { CallHost } from "./call.js";
-import { effectiveTimeout, explicitDeadline, MAX_TIMER_MS } from "./call.js";
-import { CanceledError, RemoteError, TimeoutExpired, appendCallSite } from "./errors.js";
+import {
+  MAX_TIMER_MS,
+  cancelRemoteCall,
+  effectiveTimeout,
+  explicitDeadline,
+  lostRemoteOf,
+  remoteErrorOf,
+  throwIfCallAborted,
+  timeoutErrorOf,
+} from "./call.js";
+import { CanceledError } from "./errors.js";
 import type { CallSite } from "./errors.js";
-import { runAfterReply, runBeforeRequest, runOnRemoteError } from "./middleware.js";
+import { runAfterReply, runBeforeRequest } from "./middleware.js";
 import type { ClientRequest } from "./middleware.js";
 import type { CallOptions } from "./options.js";
-import { errError, okValue } from "./reply.js";
+import { okValue } from "./reply.js";
 
 const PHASE_FIRST = 0;
 const PHASE_STREAM = 1;
@@ -101,20 +110,11 @@ export class UnaryCall implements TakeReceiver {
   }
 
   private throwIfAborted(): void {
-    const signal = this.request.options.signal;
-    if (signal?.aborted === true) throw new CanceledError(this.request.method, { cause: signal.reason });
+    throwIfCallAborted(this.request);
   }
 
-  /** A `TimeoutExpired` after the `afterReply` hooks (a hook may replace it). */
   private timeoutError(timeoutMs: number): unknown {
-    let error: unknown = new TimeoutExpired(this.request.method, timeoutMs);
-    appendCallSite(error as Error, this.site);
-    try {
-      runAfterReply(this.host.middleware, this.request, undefined, error);
-    } catch (hookError) {
-      error = hookError;
-    }
-    return error;
+    return timeoutErrorOf(this.host, this.request, this.site, timeoutMs);
   }
 
   private onTimeout(timeoutMs: number): void {
@@ -134,12 +134,8 @@ export class UnaryCall implements TakeReceiver {
     this.fail(error);
   }
 
-  /** zrpc cancel extension: see CallCore. */
   private cancelRemote(reason: CancelReason): void {
-    const channel = this.channel;
-    if (!this.host.extensions.cancel || channel === undefined || !channel.isOpen) return;
-    if (channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) this.host.serverCancels = true;
-    if (this.host.serverCancels) channel.sendCancel(reason);
+    cancelRemoteCall(this.host, this.channel, reason);
   }
 
   /** {@link TakeReceiver}: the next reply event. */
@@ -197,16 +193,8 @@ export class UnaryCall implements TakeReceiver {
     this.fail(this.translate(error));
   }
 
-  /** The error an `ERR` raises: a middleware's replacement, or the `RemoteError`. */
   private remoteError(event: Event): unknown {
-    let error: unknown;
-    try {
-      error = runOnRemoteError(this.host.middleware, this.request, event) ?? errError(event);
-    } catch (hookError) {
-      error = hookError;
-    }
-    if (error instanceof RemoteError) appendCallSite(error, this.site);
-    return error;
+    return remoteErrorOf(this.host, this.request, this.site, event);
   }
 
   /**
@@ -227,12 +215,7 @@ export class UnaryCall implements TakeReceiver {
 
   /** Maps a channel-end error to what the caller sees. */
   private translate(error: unknown): unknown {
-    if (this.failure !== undefined) return this.failure;
-    if (LostRemote.isInstance(error) && !Object.hasOwn(error, "isRetryable")) {
-      // Retrying is safe only if the server never answered (PROTOCOL.md section 7).
-      Object.defineProperty(error, "isRetryable", { value: !this.gotReply, configurable: true });
-    }
-    return error;
+    return this.failure !== undefined ? this.failure : lostRemoteOf(error, this.gotReply);
   }
 
   /** Ends the call with `error` (a no-op for the promise if it settled already). */
