@@ -18,3 +18,5 @@ export type { Clock } from "./clock.js";
 // Symbols below are for other zrpc packages and transport authors.
 export { AsyncQueue } from "./async-queue.js";
 export { Fifo } from "./fifo.js";
+export { chooseTransport } from "./transport-choice.js";
+export type { TransportName } from "./transport-choice.js";

@@ -1,7 +1,8 @@
 // Which transport a `connect()` / one-way helper opens its socket with: the pure-TypeScript ZMTP
 // transport by default (no native addon), or zeromq.js when asked for (CURVE, libzmq's socket
 // options). @zrpc/transport-zeromq is an optional peer dependency, loaded only when chosen.
-import type { Transport, TransportKind } from "@zrpc/channel";
+import { chooseTransport } from "@zrpc/channel";
+import type { Transport, TransportKind, TransportName } from "@zrpc/channel";
 import { createZmtpTransport } from "@zrpc/transport-zmtp";
 import type { ZmtpTransportOptions } from "@zrpc/transport-zmtp";
 import type { ZeromqTransportOptions } from "@zrpc/transport-zeromq";
@@ -13,7 +14,7 @@ import { ZrpcError } from "@zrpc/wire";
  * addon, and the fastest). `"zeromq"`: `@zrpc/transport-zeromq`, zeromq.js and libzmq (for CURVE
  * and libzmq's socket options); install it next to this package.
  */
-export type TransportName = "zmtp" | "zeromq";
+export type { TransportName };
 
 /** How a helper that opens its own socket picks and configures the transport. */
 export interface TransportChoice {
@@ -26,25 +27,6 @@ export interface TransportChoice {
   readonly zmtp?: Omit<ZmtpTransportOptions, "bind" | "connect">;
   /** Options of the zeromq.js transport (CURVE, high-water marks, linger, ...). */
   readonly zeromq?: Omit<ZeromqTransportOptions, "bind" | "connect">;
-}
-
-/**
- * The transport a {@link TransportChoice} names; a `TypeError` for an unknown name or options
- * that contradict it.
- * @internal
- */
-export function chosenTransport(choice: TransportChoice): TransportName {
-  const { transport, zmtp, zeromq } = choice;
-  if (transport !== undefined && transport !== "zmtp" && transport !== "zeromq") {
-    throw new TypeError(`transport must be "zmtp" or "zeromq", got ${JSON.stringify(transport)}`);
-  }
-  if (transport === "zmtp" && zeromq !== undefined) throw new TypeError('zeromq options were given, but the transport is "zmtp"');
-  if (transport === "zeromq" && zmtp !== undefined) throw new TypeError('zmtp options were given, but the transport is "zeromq"');
-  if (transport !== undefined) return transport;
-  if (zeromq !== undefined && zmtp !== undefined) {
-    throw new TypeError('both zmtp and zeromq options were given: pick one with transport: "zmtp" or "zeromq"');
-  }
-  return zeromq !== undefined ? "zeromq" : "zmtp";
 }
 
 type ZeromqModule = typeof ZeromqTransportModule;
@@ -75,7 +57,7 @@ export async function openTransport(
   choice: TransportChoice,
   maxMessageBytes?: number,
 ): Promise<Transport> {
-  if (chosenTransport(choice) === "zmtp") {
+  if (chooseTransport(choice) === "zmtp") {
     const options = choice.zmtp ?? {};
     return createZmtpTransport(kind, {
       ...options,

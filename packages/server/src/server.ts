@@ -1,5 +1,5 @@
 // The zerorpc server: serves a method table over any number of transports.
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CHANNELS_PER_PEER, createMultiplexer, systemClock } from "@zrpc/channel";
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CHANNELS_PER_PEER, chooseTransport, createMultiplexer, systemClock } from "@zrpc/channel";
 import type { Channel, Clock, Multiplexer, Peer, Transport } from "@zrpc/channel";
 import { createZmtpTransport } from "@zrpc/transport-zmtp";
 import type { ZmtpTransportOptions } from "@zrpc/transport-zmtp";
@@ -138,17 +138,7 @@ function chosenTransport(options: ServerTransportOptions): "zmtp" | "zeromq" {
       `unknown server transport option${stray.length === 1 ? "" : "s"} ${stray.join(", ")}: socket options go under zmtp: {...} or zeromq: {...}`,
     );
   }
-  const { transport, zmtp, zeromq } = options;
-  if (transport !== undefined && transport !== "zmtp" && transport !== "zeromq") {
-    throw new TypeError(`transport must be "zmtp" or "zeromq", got ${JSON.stringify(transport)}`);
-  }
-  if (transport === "zmtp" && zeromq !== undefined) throw new TypeError('zeromq options were given, but the transport is "zmtp"');
-  if (transport === "zeromq" && zmtp !== undefined) throw new TypeError('zmtp options were given, but the transport is "zeromq"');
-  if (transport !== undefined) return transport;
-  if (zeromq !== undefined && zmtp !== undefined) {
-    throw new TypeError('both zmtp and zeromq options were given: pick one with transport: "zmtp" or "zeromq"');
-  }
-  return zeromq !== undefined ? "zeromq" : "zmtp";
+  return chooseTransport(options);
 }
 
 /**
