@@ -2,7 +2,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.config.*", ".changeset/**", "**/*.mjs", "**/*.cjs", "**/*.js"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.config.*", ".changeset/**", "**/*.mjs", "**/*.cjs", "**/*.js",
+    // Consumer projects, compiled by the consumer tests against the packed packages.
+    "packages/consumer-tests/fixtures/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -8,7 +8,11 @@ export function packageConfig(entry = ["src/index.ts"], extra = {}) {
     entry,
     format: ["esm", "cjs"],
     // TS 6: tsup injects baseUrl into the dts build, which TS 6 deprecates (TS5101).
-    dts: { compilerOptions: { ignoreDeprecations: "6.0", stripInternal: true } },
+    // No `stripInternal`: it deletes `@internal` members from the declarations while the JS keeps
+    // them, so a public class that implements an interface with such members (Multiplexer
+    // implements ChannelHost) no longer type-checks in a consumer with `skipLibCheck: false`.
+    // `@internal` stays a documentation tag: not part of the supported API, may change in a patch.
+    dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
     sourcemap: true,
     clean: true,
     target: "node20",

@@ -1,11 +1,10 @@
 // Runs the tickets server with the real `zrpc run` (a child process) and waits for its output
 // lines and its exit: never for a fixed time.
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startNode, stopAllProcesses } from "@zrpc/test-support";
 import { afterEach } from "vitest";
 
 /** The example's folder: `zrpc run` finds zrpc.config.ts there. */
@@ -36,76 +35,23 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
-const running = new Set<CliProcess>();
-
 // A test that fails half-way must not leave servers behind.
-afterEach(async () => {
-  await Promise.all([...running].map((process) => process.stop("SIGKILL")));
-});
+afterEach(() => stopAllProcesses());
+
+/** How long a stopped server may take to shut down cleanly (PGlite closes too) before it is killed. */
+const STOP_GRACE_MS = 30_000;
 
 /** Starts `node <zrpc> ...args` in the example folder with `env` changes (`undefined` removes a variable). */
 export function startCli(args: readonly string[], env: Record<string, string | undefined> = {}): CliProcess {
-  const environment: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) delete environment[key];
-    else environment[key] = value;
-  }
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: EXAMPLE_DIR, env: environment, stdio: ["ignore", "pipe", "pipe"] });
-  const lines = { stdout: [] as string[], stderr: [] as string[] };
-  const waiters: { pattern: RegExp; stream: "stdout" | "stderr"; resolve: (match: RegExpMatchArray) => void }[] = [];
-  let exit: Exit | undefined;
-  let onExit: ((exit: Exit) => void)[] = [];
-  const exited = new Promise<Exit>((resolve) => {
-    child.on("close", (code, signal) => {
-      exit = { code, signal };
-      running.delete(handle);
-      resolve(exit);
-      for (const listener of onExit) listener(exit);
-      onExit = [];
-    });
-  });
-  for (const stream of ["stdout", "stderr"] as const) {
-    createInterface({ input: child[stream] }).on("line", (line) => {
-      lines[stream].push(line);
-      for (const waiter of [...waiters]) {
-        const match = waiter.stream === stream ? waiter.pattern.exec(line) : null;
-        if (match !== null) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(match);
-        }
-      }
-    });
-  }
-  const handle: CliProcess = {
-    child,
-    stdout: lines.stdout,
-    stderr: lines.stderr,
-    exited,
-    waitForLine(pattern, stream = "stdout") {
-      for (const line of lines[stream]) {
-        const match = pattern.exec(line);
-        if (match !== null) return Promise.resolve(match);
-      }
-      return new Promise((resolve, reject) => {
-        const fail = (result: Exit): void =>
-          reject(
-            new Error(
-              `zrpc ${args.join(" ")} exited (${String(result.code ?? result.signal)}) before printing ${String(pattern)}\n` +
-                `stdout:\n${lines.stdout.join("\n")}\nstderr:\n${lines.stderr.join("\n")}`,
-            ),
-          );
-        if (exit !== undefined) return fail(exit);
-        waiters.push({ pattern, stream, resolve });
-        onExit.push(fail);
-      });
-    },
-    async stop(signal = "SIGTERM") {
-      if (exit === undefined) child.kill(signal);
-      return exited;
-    },
+  const handle = startNode(CLI, args, { cwd: EXAMPLE_DIR, env: { NO_COLOR: "1", ...env }, label: `zrpc ${args.join(" ")}` });
+  return {
+    child: handle.child,
+    stdout: handle.stdout,
+    stderr: handle.stderr,
+    exited: handle.exited,
+    waitForLine: (pattern, stream) => handle.waitForLine(pattern, stream),
+    stop: (signal = "SIGTERM") => handle.stop({ signal, graceMs: STOP_GRACE_MS }),
   };
-  running.add(handle);
-  return handle;
 }
 
 /** Starts the tickets server on a free loopback port; resolves once it listens. */

@@ -9,7 +9,16 @@ export {
 } from "./multiplexer.js";
 export type { DropReason, MultiplexerOptions, OpenChannelOptions } from "./multiplexer.js";
 export { LostRemote, ChannelClosedError } from "./errors.js";
-export type { Peer, Transport, TransportKind, TransportMessage } from "./transport.js";
+export type {
+  OpenedTransport,
+  Peer,
+  Transport,
+  TransportAuthFailure,
+  TransportDefaults,
+  TransportFactory,
+  TransportKind,
+  TransportMessage,
+} from "./transport.js";
 export { systemClock } from "./clock.js";
 export { ZrpcExtensions, readCaps, readCancelReason, readDeadline } from "./extensions.js";
 export type { CancelReason } from "./extensions.js";
@@ -18,5 +27,4 @@ export type { Clock } from "./clock.js";
 // Symbols below are for other zrpc packages and transport authors.
 export { AsyncQueue } from "./async-queue.js";
 export { Fifo } from "./fifo.js";
-export { chooseTransport } from "./transport-choice.js";
-export type { TransportName } from "./transport-choice.js";
+export { transportFactoryOption } from "./transport-option.js";

@@ -66,3 +66,71 @@ export interface Transport extends AsyncIterable<TransportMessage> {
    */
   sendChunks?(peer: Peer | undefined, chunks: readonly Uint8Array[]): void;
 }
+
+/** A transport that was opened by a {@link TransportFactory}: bound or connected, with its endpoints. */
+export interface OpenedTransport extends Transport {
+  /**
+   * The endpoints the transport is bound to, with wildcards resolved (`tcp://127.0.0.1:0` shows
+   * the port picked), in bind order; empty for a transport that only connects.
+   */
+  readonly endpoints: readonly string[];
+}
+
+/** A peer that failed a transport's security handshake (a refused CURVE key, for instance). */
+export interface TransportAuthFailure {
+  /** One line saying what happened, naming the key or endpoint. */
+  readonly message: string;
+}
+
+/**
+ * What the code that opens a socket through a {@link TransportFactory} supplies (a client's or a
+ * server's own options). A factory applies each of these only where its own options leave the
+ * setting unset: the options given to the factory always win. A factory ignores what it has no
+ * use for.
+ */
+export interface TransportDefaults {
+  /**
+   * Largest incoming message in bytes that the transport should accept (from the client's or the
+   * server's `maxMessageBytes`).
+   */
+  readonly maxMessageSize?: number;
+  /**
+   * Receives each failed security handshake, for a server to log. A factory calls it only when its
+   * transport runs a security mechanism and its own options set no handler for that.
+   */
+  readonly onAuthFailure?: (failure: TransportAuthFailure) => void;
+}
+
+/**
+ * Opens sockets of one transport: what `connect`, `server.bind`/`server.connect`, the pool and
+ * the one-way helpers take as their `transport` option. Transport packages export a function that
+ * returns one (`zmtp(options)` from `@zrpc/transport-zmtp`, `zeromq(options)` from
+ * `@zrpc/transport-zeromq`); the options given there configure every socket the factory opens.
+ *
+ * To plug in your own transport, implement {@link Transport} and return an object like this:
+ *
+ * ```ts
+ * const mine: TransportFactory = {
+ *   name: "mine",
+ *   async open(kind, how, endpoint, defaults) {
+ *     return createMyTransport(kind, { [how]: endpoint, maxMessageSize: defaults?.maxMessageSize });
+ *   },
+ * };
+ * ```
+ */
+export interface TransportFactory {
+  /** A short name for messages and logs (`"zmtp"`, `"zeromq"`). */
+  readonly name: string;
+  /**
+   * Opens a `kind` socket and binds it to (`how` = `"bind"`) or connects it to (`"connect"`) every
+   * endpoint (`tcp://host:port`, `ipc://path`, ...). Resolves once every bind completed; connecting
+   * goes on in the background. Rejects when an endpoint cannot be bound or is invalid, having
+   * closed whatever it opened. The caller owns the transport and closes it.
+   */
+  open(
+    kind: TransportKind,
+    how: "bind" | "connect",
+    endpoint: string | readonly string[],
+    defaults?: TransportDefaults,
+  ): Promise<OpenedTransport>;
+}

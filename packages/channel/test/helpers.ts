@@ -1,48 +1,11 @@
-import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { decodeEvent, encodeEvent, messageIdKey, newMessageId } from "@zrpc/wire";
 import type { Event, MessageId } from "@zrpc/wire";
 import type { Peer, Transport, TransportMessage } from "@zrpc/channel";
 
-/** The shared protocol folder beside the repository (or $ZRPC_SHARED_DIR). */
-export function sharedDir(): string {
-  if (process.env.ZRPC_SHARED_DIR) return process.env.ZRPC_SHARED_DIR;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "pnpm-workspace.yaml"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found");
-    dir = up;
-  }
-  return resolve(dir, "..", "shared");
-}
-
-export interface VectorEvent {
-  name: string;
-  header: Record<string, unknown>;
-  args: unknown;
-}
-export interface VectorMessage {
-  seq: number;
-  t_ms: number;
-  direction: "client->server" | "server->client";
-  event?: VectorEvent;
-}
-export interface Vector {
-  scenario: string;
-  settings: Record<string, unknown>;
-  messages: VectorMessage[];
-}
-
-export function loadVector(name: string): Vector {
-  return JSON.parse(readFileSync(join(sharedDir(), "protocol", "vectors", `${name}.json`), "utf8")) as Vector;
-}
-
-export function vectorNames(): string[] {
-  return readdirSync(join(sharedDir(), "protocol", "vectors"))
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => f.slice(0, -5));
-}
+// The golden transcripts are vendored in @zrpc/test-support.
+import { flushMicrotasks } from "@zrpc/test-support";
+export { loadVector } from "@zrpc/test-support";
+export type { Vector, VectorEvent, VectorMessage } from "@zrpc/test-support";
 
 /** Reads everything a raw transport receives, decoded, into an array (and notifies waiters). */
 export class Recorder {
@@ -114,8 +77,8 @@ export function symbolise(events: Event[]): { name: string; message_id: string; 
 }
 
 /** Let queued microtasks (in-memory deliveries) run. */
-export async function flush(rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) await Promise.resolve();
+export function flush(rounds = 20): Promise<void> {
+  return flushMicrotasks(rounds);
 }
 
 /** Drain microtasks until `condition()` holds (bounded: fails loudly instead of hanging). */

@@ -1,5 +1,5 @@
 /**
- * The golden transcripts of ../shared/protocol/vectors replayed at the channel level: one side is
+ * The golden transcripts (vendored in @zrpc/test-support) replayed at the channel level: one side is
  * ours, the other replays what zerorpc-python sent, and our side must produce the event sequence
  * (names, args, response_to links, heartbeat timing) that the recorded Python side produced.
  */

@@ -1,6 +1,8 @@
 // Autodiscovery: import the `rpcs` module of every app, the way Celery's autodiscover_tasks() and
 // Django's admin.autodiscover() import a module of each installed app. The modules register their
-// methods in @zrpc/server's default registry as a side effect of being imported.
+// methods in @zrpc/server's default registry as a side effect of being imported. An rpcs module may
+// be an ES module or CommonJS: whichever build of @zrpc/server it loads, the default registry is
+// the same one (it lives on `globalThis`).
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { RegistrationError } from "@zrpc/server";
@@ -10,7 +12,7 @@ import { ConfigError, DuplicateMethodError, ModuleLoadError } from "./errors.js"
 import { displayPath, findPackageRoot, importModule, isPathSpecifier } from "./loader.js";
 
 /** File names of an app's rpcs module, in order of preference. */
-export const RPCS_MODULE_NAMES = ["rpcs.ts", "rpcs.mts", "rpcs.js", "rpcs.mjs"] as const;
+export const RPCS_MODULE_NAMES = ["rpcs.ts", "rpcs.mts", "rpcs.cts", "rpcs.js", "rpcs.mjs", "rpcs.cjs"] as const;
 
 /** What discovery found for one app. */
 export interface DiscoveredApp {

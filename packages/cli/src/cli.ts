@@ -6,6 +6,7 @@ import { callCommand, CALL_HELP } from "./commands/call.js";
 import { inspectCommand, INSPECT_HELP } from "./commands/inspect.js";
 import { RunError, runCommand, RUN_HELP } from "./commands/run.js";
 import { ConfigError, DuplicateMethodError, ModuleLoadError, UsageError, describeError } from "./errors.js";
+import { TransportUnavailableError } from "./transport.js";
 import { printError, printLine } from "./output.js";
 
 const HELP = `Usage: zrpc COMMAND [ARGS...] [options]
@@ -87,7 +88,11 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     // Our own errors carry what matters (and the cause's stack) in their message.
-    const known = error instanceof ModuleLoadError || error instanceof DuplicateMethodError || error instanceof RunError;
+    const known =
+      error instanceof ModuleLoadError ||
+      error instanceof DuplicateMethodError ||
+      error instanceof RunError ||
+      error instanceof TransportUnavailableError;
     printError(`zrpc: ${known ? error.message : describeError(error)}`);
     process.exit(1);
   },

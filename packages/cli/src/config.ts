@@ -4,7 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { ServerMiddleware } from "@zrpc/server";
 import { ConfigError, ModuleLoadError } from "./errors.js";
-import { displayPath, importModule, resolveModule } from "./loader.js";
+import { defaultExport, displayPath, importModule, resolveModule } from "./loader.js";
 import { TRANSPORT_NAMES, isTransportName } from "./transport.js";
 import type { TransportName } from "./transport.js";
 
@@ -41,15 +41,16 @@ export interface ServerSettings {
 }
 
 /**
- * A zrpc configuration (`zrpc.config.ts`, `.mts`, `.mjs`, `.js` or `.json`; the default export,
- * or the whole file for JSON).
+ * A zrpc configuration (`zrpc.config.ts`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs` or `.json`): the
+ * default export (`export default`, or `module.exports =` in CommonJS), or the whole file for
+ * JSON. ES module and CommonJS packages both work.
  */
 export interface ZrpcConfig {
   /**
    * The apps: folders relative to the configuration file (`"./tickets"`) or package names
    * resolved from it (`"@acme/billing"`, whose root folder is the app). Each app's `rpcs` module
-   * (`rpcs.ts`, `rpcs.mts`, `rpcs.js` or `rpcs.mjs`) is imported at start, in this order; an app
-   * without one is skipped.
+   * (`rpcs.ts`, `rpcs.mts`, `rpcs.cts`, `rpcs.js`, `rpcs.mjs` or `rpcs.cjs`, the first found) is
+   * imported at start, in this order; an app without one is skipped.
    */
   readonly apps: readonly string[];
   /** How the server runs. */
@@ -74,8 +75,10 @@ export function defineConfig<TConfig extends ZrpcConfig | (() => ZrpcConfig | Pr
 export const CONFIG_FILE_NAMES = [
   "zrpc.config.ts",
   "zrpc.config.mts",
-  "zrpc.config.mjs",
+  "zrpc.config.cts",
   "zrpc.config.js",
+  "zrpc.config.mjs",
+  "zrpc.config.cjs",
   "zrpc.config.json",
 ] as const;
 
@@ -218,10 +221,14 @@ export async function loadConfig(path?: string, cwd: string = process.cwd()): Pr
   } catch (error) {
     throw new ModuleLoadError("configuration file", file, displayPath(file), error);
   }
-  if (!("default" in namespace)) {
-    throw new ConfigError(`${displayPath(file)} has no default export: export default defineConfig({ apps: [...] })`, file);
+  const exported = defaultExport(namespace);
+  if (!exported.found) {
+    throw new ConfigError(
+      `${displayPath(file)} has no default export: export default defineConfig({ apps: [...] }) (in CommonJS: module.exports = defineConfig({ apps: [...] }))`,
+      file,
+    );
   }
-  let value = namespace.default;
+  let value = exported.value;
   if (typeof value === "function") {
     try {
       value = await (value as () => unknown)();
@@ -267,10 +274,11 @@ export async function resolveMiddleware(config: LoadedConfig): Promise<ServerMid
       } catch (error) {
         throw new ModuleLoadError("middleware module", file, displayPath(file), error);
       }
-      if (!("default" in namespace)) {
+      const exported = defaultExport(namespace);
+      if (!exported.found) {
         throw new ConfigError(`middleware module ${displayPath(file)} has no default export (expected a server middleware or a function returning one)`, config.file);
       }
-      value = namespace.default;
+      value = exported.value;
       origin = `middleware module ${displayPath(file)}`;
     }
     if (typeof value === "function") {

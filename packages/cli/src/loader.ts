@@ -4,6 +4,13 @@
 // `tsImport` gives every call its own module namespace, so a module imported by both the config
 // and an rpcs module (a database module, a shared registry) would be evaluated twice. With the
 // global hooks there is one module graph, as in a normal Node.js process.
+//
+// Modules load as Node.js would load them: `.mts` / `.mjs` as ES modules, `.cts` / `.cjs` as
+// CommonJS, and `.ts` / `.js` after the nearest package.json's `"type"` (CommonJS without it, as
+// npm's default). A CommonJS module that requires `@zrpc/server` gets its CJS build while this
+// command imports the ESM build: the two copies share the default registry and the call context
+// (both live on `globalThis`, see @zrpc/server), so methods registered through either are served.
+// What a CommonJS module exports reaches `import()` wrapped; {@link defaultExport} unwraps it.
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -11,16 +18,24 @@ import { pathToFileURL } from "node:url";
 
 const TYPESCRIPT_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 
-let typescriptReady: Promise<void> | undefined;
+/**
+ * Where the promise of the installed tsx hooks is kept: on `globalThis`, so that two copies of
+ * this package in one process (its ESM and CJS builds) install them once, not twice.
+ */
+const TYPESCRIPT_HOOKS = Symbol.for("zrpc.cli.typescriptHooks");
 
-/** Installs tsx's hooks once (lazily: a process that loads no TypeScript never pays for them). */
+/** Installs tsx's hooks once per process (lazily: a process that loads no TypeScript never pays for them). */
 function enableTypeScript(): Promise<void> {
-  typescriptReady ??= (async () => {
+  const holder = globalThis as unknown as Record<symbol, unknown>;
+  const installed = holder[TYPESCRIPT_HOOKS];
+  if (installed instanceof Promise) return installed as Promise<void>;
+  const installing = (async () => {
     const [esm, cjs] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
     esm.register();
     cjs.register();
   })();
-  return typescriptReady;
+  Object.defineProperty(globalThis, TYPESCRIPT_HOOKS, { value: installing, configurable: true });
+  return installing;
 }
 
 /** True for a path whose extension tsx must compile. */
@@ -38,6 +53,35 @@ export async function importModule(path: string): Promise<Record<string, unknown
   }
   if (isTypeScript(path)) await enableTypeScript();
   return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+}
+
+/** What {@link defaultExport} found. */
+export type DefaultExport = { readonly found: true; readonly value: unknown } | { readonly found: false };
+
+function isObjectLike(value: unknown): value is Record<string, unknown> {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+/**
+ * The default export of a module namespace (what {@link importModule} returns), whatever the
+ * module's format:
+ * - an ES module's `export default value`: `value`;
+ * - CommonJS `module.exports = value`, which `import()` shows as `{ default: value }`: `value`;
+ * - an ES module compiled to CommonJS (TypeScript in a CommonJS package, compiled by tsx; tsc,
+ *   esbuild or Babel output): `exports.default = value` with `exports.__esModule = true`, which
+ *   `import()` shows as `{ default: { default: value, __esModule: true } }`: `value`. Such a module
+ *   without `exports.default` has no default export.
+ * - `module.exports = { default: value }` (nothing else): `value`.
+ */
+export function defaultExport(namespace: Record<string, unknown>): DefaultExport {
+  if (!("default" in namespace)) return { found: false };
+  const value = namespace.default;
+  if (isObjectLike(value)) {
+    if (value.__esModule === true) return "default" in value ? { found: true, value: value.default } : { found: false };
+    const keys = Object.keys(value);
+    if (typeof value === "object" && keys.length === 1 && keys[0] === "default") return { found: true, value: value.default };
+  }
+  return { found: true, value };
 }
 
 /** A path as shown in messages: relative to the working directory when inside it, else absolute. */

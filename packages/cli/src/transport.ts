@@ -1,7 +1,11 @@
 // Which transport the command's sockets run on: `zmtp` (@zrpc/transport-zmtp: ZMTP 3.1 in
-// TypeScript on node:net, no native code; the default) or `zeromq` (@zrpc/transport-zeromq:
-// zeromq.js and its native libzmq addon, an optional dependency). Both speak ZMTP on the wire, so
-// either end may use either.
+// TypeScript on node:net, no native code; the default, a dependency of the CLI) or `zeromq`
+// (@zrpc/transport-zeromq: zeromq.js and its native libzmq addon, an optional peer the user
+// installs). Both speak ZMTP on the wire, so either end may use either. The command maps the name
+// to a transport factory here; the zeromq package is loaded only when asked for, and typed through
+// the small interface below, so the CLI's own types never name it.
+import type { TransportFactory } from "@zrpc/client";
+import { zmtp } from "@zrpc/transport-zmtp";
 import { UsageError } from "./errors.js";
 
 /** The transports, as `--transport` and `server.transport` spell them. */
@@ -26,4 +30,67 @@ export function transportOption(value: string | true | undefined): TransportName
   if (value === undefined) return undefined;
   if (isTransportName(value)) return value;
   throw new UsageError(`--transport must be ${TRANSPORT_NAMES.join(" or ")}, got ${JSON.stringify(value)}`);
+}
+
+/** The part of @zrpc/transport-zeromq the command uses. */
+export interface ZeromqPackage {
+  zeromq(options?: { readonly linger?: number }): TransportFactory;
+}
+
+/** Loads @zrpc/transport-zeromq (injectable, for tests). */
+export type ZeromqLoader = () => Promise<ZeromqPackage>;
+
+const ZEROMQ_PACKAGE = "@zrpc/transport-zeromq";
+
+/** The default {@link ZeromqLoader}: a dynamic import, resolved from the CLI's own location. */
+export const loadZeromqPackage: ZeromqLoader = () => import("@zrpc/transport-zeromq");
+
+/**
+ * `--transport zeromq` was asked for, and @zrpc/transport-zeromq is not installed (or does not
+ * load). The message says what to install; the command exits with status 1.
+ */
+export class TransportUnavailableError extends Error {
+  /** @param message - what is missing and how to install it */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TransportUnavailableError";
+  }
+}
+
+function isMissingPackage(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && typeof message === "string" && message.includes(ZEROMQ_PACKAGE);
+}
+
+/** Settings of the sockets the command opens. */
+export interface TransportSettings {
+  /** ZMQ_LINGER-like wait at close, in ms (the transport's default when absent). */
+  readonly linger?: number;
+  /** Loads @zrpc/transport-zeromq; default {@link loadZeromqPackage}. */
+  readonly loadZeromq?: ZeromqLoader;
+}
+
+/**
+ * The transport factory `name` stands for: `zmtp(...)`, or `zeromq(...)` from
+ * @zrpc/transport-zeromq, loaded now. Rejects with a {@link TransportUnavailableError} saying
+ * `npm install @zrpc/transport-zeromq` when that package is not installed.
+ */
+export async function transportFactory(name: TransportName, settings: TransportSettings = {}): Promise<TransportFactory> {
+  const options = settings.linger === undefined ? {} : { linger: settings.linger };
+  if (name === "zmtp") return zmtp(options);
+  let zeromqPackage: ZeromqPackage;
+  try {
+    zeromqPackage = await (settings.loadZeromq ?? loadZeromqPackage)();
+  } catch (error) {
+    const why = isMissingPackage(error)
+      ? "which is not installed"
+      : `which failed to load (${error instanceof Error ? error.message : String(error)})`;
+    throw new TransportUnavailableError(
+      `--transport zeromq needs the package ${ZEROMQ_PACKAGE} (zeromq.js, a native addon), ${why}: ` +
+        `npm install ${ZEROMQ_PACKAGE}, or use --transport zmtp (the default, no native addon)`,
+      { cause: error },
+    );
+  }
+  return zeromqPackage.zeromq(options);
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findConfigFile, isServerMiddleware, validateConfig } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
-import { resolveModule } from "../src/loader.js";
+import { defaultExport, resolveModule } from "../src/loader.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "zrpc-config-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -51,6 +51,13 @@ describe("findConfigFile", () => {
     writeFileSync(join(dir, "zrpc.config.ts"), "export default {}");
     expect(() => findConfigFile(dir)).toThrow(/found several configuration files in .*: .*zrpc\.config\.ts, .*zrpc\.config\.json; keep one or pass --config/);
   });
+
+  it.each(["cts", "cjs"])("finds zrpc.config.%s (CommonJS)", (ext) => {
+    const dir = join(tmp, `find-${ext}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, `zrpc.config.${ext}`), "module.exports = {}");
+    expect(findConfigFile(dir)).toBe(join(dir, `zrpc.config.${ext}`));
+  });
 });
 
 describe("resolveModule", () => {
@@ -64,6 +71,33 @@ describe("resolveModule", () => {
     expect(resolveModule("@acme/mw", join(tmp, "app"))).toBe(join(pkg, "dist", "index.js"));
     expect(resolveModule("@acme/mw/sentry", tmp)).toBe(join(pkg, "dist", "sentry.js"));
     expect(() => resolveModule("@acme/nope", tmp)).toThrow(/Cannot find module '@acme\/nope'/);
+  });
+});
+
+describe("defaultExport", () => {
+  const config = { apps: ["./a"] };
+  const compiled = (exports: Record<string, unknown>): Record<string, unknown> => Object.defineProperty(exports, "__esModule", { value: true });
+
+  it.each([
+    ["an ES module's export default", { default: config, other: 1 }],
+    ["CommonJS module.exports = config, seen through import()", { default: config, apps: config.apps }],
+    ["an ES module compiled to CommonJS (exports.default, __esModule)", { default: compiled({ default: config }) }],
+    ["module.exports = { default: config }", { default: { default: config } }],
+  ])("unwraps %s", (_label, namespace) => {
+    expect(defaultExport(namespace)).toEqual({ found: true, value: config });
+  });
+
+  it("keeps a function and an object with more keys than default as they are", () => {
+    const factory = (): typeof config => config;
+    expect(defaultExport({ default: factory })).toEqual({ found: true, value: factory });
+    const both = { default: config, apps: [] };
+    expect(defaultExport({ default: both })).toEqual({ found: true, value: both });
+    expect(defaultExport({ default: undefined })).toEqual({ found: true, value: undefined });
+  });
+
+  it("finds none without a default, or in compiled CommonJS without exports.default", () => {
+    expect(defaultExport({ apps: [] })).toEqual({ found: false });
+    expect(defaultExport({ default: compiled({ apps: [] }), apps: [] })).toEqual({ found: false });
   });
 });
 

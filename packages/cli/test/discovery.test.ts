@@ -14,7 +14,7 @@ describe("zrpc run discovers the apps of a configuration", () => {
     expect(server.stdout).toContain("  ./beta (beta/rpcs.mjs)");
     expect(server.stdout.some((line) => /^ {4}countdown\(n\) +Stream n, n-1, \.\.\., 1\. \[stream\]$/.test(line))).toBe(true);
     expect(server.stdout.some((line) => /^ {4}hello\(name="world"\) +Return a greeting\.$/.test(line))).toBe(true);
-    await server.waitForLine(/^zrpc: app \.\/empty: no rpcs module \(rpcs\.ts, rpcs\.mts, rpcs\.js, rpcs\.mjs\) in empty, skipped$/, "stderr");
+    await server.waitForLine(/^zrpc: app \.\/empty: no rpcs module \(rpcs\.ts, rpcs\.mts, rpcs\.cts, rpcs\.js, rpcs\.mjs, rpcs\.cjs\) in empty, skipped$/, "stderr");
     await server.waitForLine(/^zrpc: app \.\/alpha: alpha\/rpcs\.ts registered add, echo, countdown, fail, half, slow$/, "stderr");
 
     const add = await runCli(["call", endpoint, "add", "2", "3"]);
@@ -69,7 +69,7 @@ describe("zrpc run discovers the apps of a configuration", () => {
   it("says so when there is no configuration (status 2)", async () => {
     const result = await runCli(["run", "127.0.0.1:0"], { cwd: fixture("basic", "empty") });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("zrpc: no configuration file in the current directory (looked for zrpc.config.ts, zrpc.config.mts, zrpc.config.mjs, zrpc.config.js, zrpc.config.json)");
+    expect(result.stderr).toContain("zrpc: no configuration file in the current directory (looked for zrpc.config.ts, zrpc.config.mts, zrpc.config.cts, zrpc.config.js, zrpc.config.mjs, zrpc.config.cjs, zrpc.config.json)");
   });
 
   it("says so when --config names a missing file (status 2)", async () => {

@@ -1,5 +1,5 @@
 import { ZrpcExtensions, createMultiplexer } from "@zrpc/channel";
-import type { Channel, Clock, Multiplexer } from "@zrpc/channel";
+import type { Channel, Clock, Multiplexer, Transport } from "@zrpc/channel";
 import { ZrpcError } from "@zrpc/wire";
 import { CallCore, CallResultImpl } from "./call.js";
 import { UnaryCall } from "./unary-call.js";
@@ -143,6 +143,11 @@ class ClientImpl implements CallHost, AsyncDisposable {
   constructor(options: ClientOptions) {
     const { transport } = options;
     if (transport === undefined || transport === null) throw new TypeError("createClient needs a transport");
+    if ((transport as Partial<Transport>).kind === undefined && typeof (transport as { open?: unknown }).open === "function") {
+      throw new TypeError(
+        "createClient takes an opened transport, not a transport factory: use connect(endpoint, { transport: factory }) to open one from a factory",
+      );
+    }
     if (transport.kind !== "dealer") {
       throw new TypeError(`a client needs a dealer transport, got a ${transport.kind} transport`);
     }
@@ -264,11 +269,16 @@ function createProxy(client: ClientImpl): unknown {
 }
 
 /**
- * Creates a client over `options.transport` (the test seam; `connect()` builds a ZeroMQ DEALER
- * for you). The client owns the transport and closes it in `close()`.
+ * Creates a client over `options.transport`, an opened DEALER transport (the seam for tests and
+ * for transports you open yourself). The client owns the transport and closes it in `close()`.
+ *
+ * It takes an opened `Transport`, not a `TransportFactory`, because it is synchronous: a factory
+ * opens its socket asynchronously and may fail doing so. To open the socket from a factory
+ * (`zmtp()`, `zeromq()`, your own), use `connect(endpoint, { transport: factory })`, which calls
+ * the factory and then this function.
  *
  * Defaults (zerorpc-python's): heartbeat 5 s, active; first-reply timeout 30 s; receive buffer
- * 100. Throws a `TypeError` when the transport is not a dealer.
+ * 100. Throws a `TypeError` when the transport is not a dealer, or is a factory.
  */
 export function createClient<TService = unknown>(options: ClientOptions): Client<TService> {
   return new ClientImpl(options) as unknown as Client<TService>;

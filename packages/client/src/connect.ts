@@ -1,14 +1,15 @@
 import { checkMaxMessageBytes, createClient } from "./client.js";
 import type { Client } from "./client.js";
 import type { ClientOptions } from "./options.js";
-import { openTransport } from "./transports.js";
-import type { TransportChoice } from "./transports.js";
+import { transportFactoryOption } from "@zrpc/channel";
+import { openTransport, withoutTransport } from "./transports.js";
+import type { TransportOption } from "./transports.js";
 
 /**
- * Options of {@link connect}: the client options, plus which transport opens the DEALER socket
- * (`transport`, default `"zmtp"`) and its options (`zmtp` or `zeromq`).
+ * Options of {@link connect}: the client options, plus the transport factory that opens the
+ * DEALER socket (`transport`, default `zmtp()` from `@zrpc/transport-zmtp`).
  */
-export interface ConnectOptions extends Omit<ClientOptions, "transport">, TransportChoice {}
+export interface ConnectOptions extends Omit<ClientOptions, "transport">, TransportOption {}
 
 /**
  * Connects a client to a zerorpc server: creates a DEALER socket connected to `endpoint`
@@ -16,9 +17,11 @@ export interface ConnectOptions extends Omit<ClientOptions, "transport">, Transp
  * Resolves at once: the socket connects (and reconnects) in the background, and requests sent
  * before the connection is up are queued.
  *
- * The socket is opened by the pure-TypeScript ZMTP transport (`@zrpc/transport-zmtp`, no native
- * addon) unless `transport: "zeromq"` (or only `zeromq` options) asks for zeromq.js, which must
- * then be installed (`@zrpc/transport-zeromq`): for CURVE, for instance.
+ * The socket is opened by `options.transport`: by default `zmtp()`, the pure-TypeScript ZMTP
+ * transport (`@zrpc/transport-zmtp`, no native addon); `zeromq({ curve })` from the zeromq.js
+ * transport package (installed next to this package) for CURVE, for instance. The
+ * factory's own `maxMessageSize` wins over `maxMessageBytes`. A transport name, a non-factory or
+ * the former `zmtp`/`zeromq` option keys throw a `TypeError` that says what to pass.
  *
  * Several endpoints share one DEALER, which round-robins **every** message, heartbeats and
  * credits included; a call that outlives one round trip may then have its heartbeats go to the
@@ -28,15 +31,14 @@ export async function connect<TService = unknown>(
   endpoint: string | readonly string[],
   options: ConnectOptions = {},
 ): Promise<Client<TService>> {
-  const { transport: which, zmtp, zeromq, ...clientOptions } = options;
+  const factory = transportFactoryOption(options, "connect()");
+  const clientOptions = withoutTransport(options);
   const { maxMessageBytes } = clientOptions;
   checkMaxMessageBytes(maxMessageBytes);
-  const choice: TransportChoice = {
-    ...(which !== undefined && { transport: which }),
-    ...(zmtp !== undefined && { zmtp }),
-    ...(zeromq !== undefined && { zeromq }),
-  };
-  const transport = await openTransport("dealer", "connect", endpoint, choice, maxMessageBytes);
+  const transport = await openTransport("dealer", "connect", endpoint, {
+    factory,
+    ...(maxMessageBytes !== undefined && { defaults: { maxMessageSize: maxMessageBytes } }),
+  });
   try {
     return createClient<TService>({ ...clientOptions, transport });
   } catch (error) {

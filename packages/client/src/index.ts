@@ -11,7 +11,7 @@ export { DEFAULT_TIMEOUT_MS } from "./options.js";
 export type { CallOptions, ClientExtension, ClientOptions } from "./options.js";
 export { CanceledError, RemoteError, TimeoutExpired, isRetryable } from "./errors.js";
 export { LostRemote } from "@zrpc/channel";
-export type { TransportChoice, TransportName } from "./transports.js";
+export type { TransportOption } from "./transports.js";
 export { ProtocolError, ZrpcError } from "@zrpc/wire";
 export type { ZrpcErrorCode } from "@zrpc/wire";
 // Values plain JS cannot carry faithfully (float64 2.0, ext types), so that one package is enough.
@@ -50,5 +50,5 @@ export type {
 // Symbols below are for middleware, pool and transport authors, and for typing helpers.
 export type { ClientMiddleware, ClientRequest } from "./middleware.js";
 export type { Event } from "@zrpc/wire";
-export type { Clock, Transport } from "@zrpc/channel";
+export type { Clock, OpenedTransport, Transport, TransportDefaults, TransportFactory } from "@zrpc/channel";
 export type { CallValue, MethodArgs, MethodName, StreamValue, TypedCallRest, UnknownMethodName } from "./typed.js";

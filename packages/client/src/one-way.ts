@@ -4,8 +4,9 @@ import type { Transport, TransportKind } from "@zrpc/channel";
 import { PROTOCOL_VERSION, ProtocolError, ZrpcError, decodeEvent, encodeEvent, newMessageId } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event, WireHeader } from "@zrpc/wire";
 import { copyHeader, runBeforeRequest } from "./middleware.js";
-import { openTransport } from "./transports.js";
-import type { TransportChoice } from "./transports.js";
+import { transportFactoryOption } from "@zrpc/channel";
+import { openTransport, withoutTransport } from "./transports.js";
+import type { TransportOption } from "./transports.js";
 import type { ClientMiddleware, ClientRequest } from "./middleware.js";
 
 /** Sends one-way events: a {@link Pusher} or a {@link Publisher}. */
@@ -79,10 +80,10 @@ export type Puller = OneWayReceiver;
 export type Subscriber = OneWayReceiver;
 
 /**
- * Transport of the `bind*` / `connect*` helpers: `"zmtp"` by default, `"zeromq"` on request (see
- * {@link TransportChoice}).
+ * Transport of the `bind*` / `connect*` helpers: the factory that opens the socket, `zmtp()` by
+ * default (see {@link TransportOption}).
  */
-export type OneWayEndpointOptions = TransportChoice;
+export type OneWayEndpointOptions = TransportOption;
 
 function endpointsOf(transport: Transport): readonly string[] {
   const endpoints = (transport as { endpoints?: unknown }).endpoints;
@@ -265,14 +266,18 @@ export type OneWaySenderEndpointOptions = Omit<OneWaySenderOptions, "transport">
 /** Options of the receiver helpers ({@link bindPuller}, {@link connectSubscriber}, ...). */
 export type OneWayReceiverEndpointOptions = Omit<OneWayReceiverOptions, "transport"> & OneWayEndpointOptions;
 
+const SENDER_KEYS: ReadonlySet<string> = new Set(["transport", "encode", "middleware"]);
+const RECEIVER_KEYS: ReadonlySet<string> = new Set(["transport", "decode", "onError"]);
+
 async function openSender(
   kind: "push" | "pub",
   how: "bind" | "connect",
   endpoint: string | readonly string[],
   options: OneWaySenderEndpointOptions,
 ): Promise<OneWaySender> {
-  const { transport: which, zmtp, zeromq, ...rest } = options;
-  const transport = await openTransport(kind, how, endpoint, { transport: which, zmtp, zeromq });
+  const factory = transportFactoryOption(options, `${how}${kind === "push" ? "Pusher" : "Publisher"}()`, SENDER_KEYS);
+  const rest = withoutTransport(options);
+  const transport = await openTransport(kind, how, endpoint, { factory });
   return kind === "push" ? createPusher({ ...rest, transport }) : createPublisher({ ...rest, transport });
 }
 
@@ -283,8 +288,9 @@ async function openReceiver(
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions,
 ): Promise<OneWayReceiver> {
-  const { transport: which, zmtp, zeromq, ...rest } = options;
-  const transport = await openTransport(kind, how, endpoint, { transport: which, zmtp, zeromq });
+  const factory = transportFactoryOption(options, `${how}${kind === "pull" ? "Puller" : "Subscriber"}()`, RECEIVER_KEYS);
+  const rest = withoutTransport(options);
+  const transport = await openTransport(kind, how, endpoint, { factory });
   return kind === "pull" ? createPuller(handlers, { ...rest, transport }) : createSubscriber(handlers, { ...rest, transport });
 }
 

@@ -51,8 +51,10 @@ export type ClientExtension = "deadline" | "cancel";
 /** Options of {@link createClient} (and, without `transport`, of `connect`). */
 export interface ClientOptions {
   /**
-   * The DEALER-style transport to run on (kind `"dealer"`). The client owns it: `close()` closes
-   * it. `connect()` makes a ZeroMQ one; tests pass `@zrpc/channel/testing` transports.
+   * The DEALER-style transport to run on (kind `"dealer"`), already opened. The client owns it:
+   * `close()` closes it. `connect()` opens one with a transport factory for you (`createClient`
+   * is synchronous, so it takes the transport itself, not a factory); tests pass
+   * `@zrpc/channel/testing` transports.
    */
   readonly transport: Transport;
   /**
@@ -92,7 +94,7 @@ export interface ClientOptions {
   readonly extensions?: boolean | readonly ClientExtension[];
   /**
    * Largest reply accepted, in bytes: sets `decode.maxMessageBytes` (unless `decode` sets it) and,
-   * for `connect()`, the socket's `maxMessageSize` (unless `zeromq` sets it). Default: the
+   * for `connect()`, the socket's `maxMessageSize` (unless the transport factory's options set it). Default: the
    * decoder's 100 MiB and the transport's 100 MiB + 1 KiB.
    */
   readonly maxMessageBytes?: number;

@@ -2,6 +2,8 @@
 // (a devDependency, used by tests only; the packages never import each other at run time).
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer } from "@zrpc/server";
+import { zeromq } from "@zrpc/transport-zeromq";
+import { zmtp } from "@zrpc/transport-zmtp";
 import { RemoteError, TimeoutExpired, connect } from "../src/index.js";
 
 /** A part of the interop TestService (TEST-SERVICE.md). */
@@ -89,28 +91,30 @@ describe("which transport connect() opens", () => {
   it("ZMTP by default (its options apply), zeromq.js on request; both talk to the same server", async () => {
     const endpoint = await start();
     const handshakes: string[] = [];
-    const zmtp = await connect(endpoint, {
-      zmtp: { monitor: (event) => void (event.type === "handshake" && handshakes.push(event.socketType)) },
+    const withOptions = await connect(endpoint, {
+      transport: zmtp({ monitor: (event) => void (event.type === "handshake" && handshakes.push(event.socketType)) }),
     });
-    opened.push(zmtp);
-    expect(await zmtp.call("add", [1, 2])).toBe(3);
+    opened.push(withOptions);
+    expect(await withOptions.call("add", [1, 2])).toBe(3);
     expect(handshakes).toEqual(["ROUTER"]);
     const plain = await connect(endpoint);
     opened.push(plain);
     expect(await plain.call("hello", ["zmtp"])).toBe("Hello, zmtp");
-    const zeromq = await connect(endpoint, { transport: "zeromq", zeromq: { linger: 0 } });
-    opened.push(zeromq);
-    expect(await zeromq.call("hello", ["zeromq"])).toBe("Hello, zeromq");
-    const inferred = await connect(endpoint, { zeromq: { linger: 0 } });
-    opened.push(inferred);
-    expect(await inferred.call("add", [2, 2])).toBe(4);
+    const onZeromq = await connect(endpoint, { transport: zeromq({ linger: 0 }) });
+    opened.push(onZeromq);
+    expect(await onZeromq.call("hello", ["zeromq"])).toBe("Hello, zeromq");
   });
 
-  it("rejects an unknown transport and contradicting options with a TypeError, opening nothing", async () => {
-    await expect(connect("tcp://127.0.0.1:1", { transport: "nanomsg" } as never)).rejects.toThrow(
-      new TypeError('transport must be "zmtp" or "zeromq", got "nanomsg"'),
+  it("rejects a transport name, a non-factory and the former option bags with a TypeError that says what to pass", async () => {
+    await expect(connect("tcp://127.0.0.1:1", { transport: "zeromq" } as never)).rejects.toThrow(
+      new TypeError(
+        'connect(): transport takes a factory, not the name "zeromq": pass a transport factory: transport: zmtp({ ...options }) ' +
+          "from @zrpc/transport-zmtp (the default) or transport: zeromq({ ...options }) from @zrpc/transport-zeromq",
+      ),
     );
-    await expect(connect("tcp://127.0.0.1:1", { transport: "zmtp", zeromq: {} })).rejects.toThrow(/zeromq options were given, but the transport is "zmtp"/);
-    await expect(connect("tcp://127.0.0.1:1", { zmtp: {}, zeromq: {} })).rejects.toThrow(/pick one/);
+    await expect(connect("tcp://127.0.0.1:1", { transport: {} } as never)).rejects.toThrow(/transport must be a transport factory/);
+    await expect(connect("tcp://127.0.0.1:1", { zeromq: { linger: 0 } } as never)).rejects.toThrow(
+      /^connect\(\): unknown option zeromq; socket options go to the transport factory/,
+    );
   });
 });

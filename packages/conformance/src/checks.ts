@@ -539,6 +539,18 @@ function timeoutChecks(): Check[] {
   ];
 }
 
+/**
+ * The client of a payload check of `size` bytes. Its heartbeat grows with the payload: the peer's
+ * heartbeats travel behind a big message on the same connection, and nothing of the reply is
+ * seen before its last byte has arrived and been decoded, so a peer moving 16 MiB each way on a
+ * loaded machine can be silent for longer than two 1 s intervals (LostRemote mid-transfer) while
+ * it is busy with this very call. One second per MiB keeps the 1 MiB checks at the context's
+ * heartbeat and gives 16 MiB 16 s, well inside the check's 60 s budget.
+ */
+function payloadClient(ctx: CheckContext, size: number): Promise<Client> {
+  return ctx.client({ heartbeatMs: Math.max(ctx.heartbeatMs, Math.ceil(size / MIB) * 1000) });
+}
+
 function payloadChecks(): Check[] {
   const sizes: readonly [string, number][] = [["1 MiB", MIB], ["16 MiB", 16 * MIB]];
   return sizes.flatMap(([label, size]) => [
@@ -546,7 +558,7 @@ function payloadChecks(): Check[] {
       name: `payload: echo of ${label} bin`,
       exclusive: true,
       async run(ctx: CheckContext) {
-        const client = await ctx.client();
+        const client = await payloadClient(ctx, size);
         const data = patternBytes(size);
         expectBytes(await client.call("echo", [data]), data, `echo(${label})`);
       },
@@ -555,7 +567,7 @@ function payloadChecks(): Check[] {
       name: `payload: big(${size}) returns ${label}`,
       exclusive: true,
       async run(ctx: CheckContext) {
-        const client = await ctx.client();
+        const client = await payloadClient(ctx, size);
         expectBytes(await client.call("big", [size]), patternBytes(size), `big(${size})`);
       },
     },
@@ -563,7 +575,7 @@ function payloadChecks(): Check[] {
       name: `payload: echo of a ${label} str`,
       exclusive: true,
       async run(ctx: CheckContext) {
-        const client = await ctx.client();
+        const client = await payloadClient(ctx, size);
         const text = "z\u00e9".repeat(size / 3);
         const result = await client.call("echo", [text]);
         check(typeof result === "string", () => `expected str, got ${show(result)}`);

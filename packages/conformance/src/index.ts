@@ -1,4 +1,4 @@
-// @zrpc/conformance (private): the TestService of shared/protocol/TEST-SERVICE.md on our server,
+// @zrpc/conformance (private): the TestService of docs/protocol/test-service.md on our server,
 // and the checks that any TestService server must pass, run with our client.
 
 // The TestService.
@@ -21,6 +21,7 @@ export {
   DEFAULT_TRANSPORT,
   isTransportName,
   openTransport,
+  transportFactory,
   connectClient,
   serveTestService,
 } from "./transports.js";

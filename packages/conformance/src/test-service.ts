@@ -1,11 +1,11 @@
-// The TestService of TEST-SERVICE.md on our server: the same eight methods every zerorpc peer we
+// The TestService of docs/protocol/test-service.md on our server: the same eight methods every zerorpc peer we
 // test against implements, so any client can be pointed at any server.
 import { ServiceError, createRegistry, createServer } from "@zrpc/server";
 import type { CallContext, Registry, Server, ServerOptions } from "@zrpc/server";
-import { Ext, Float64 } from "@zrpc/wire";
+import { Float64 } from "@zrpc/wire";
 import type { WireValue } from "@zrpc/wire";
-import { TEST_METHODS, TEST_SERVICE_HEARTBEAT_MS, TEST_SERVICE_NAME, patternBytes } from "./spec.js";
-import { timestampExt } from "./typed-json.js";
+import { TEST_METHODS, TEST_SERVICE_HEARTBEAT_MS, TEST_SERVICE_NAME, expectedTypesJson, patternBytes } from "./spec.js";
+import { fromTypedJson } from "./typed-json.js";
 
 /** A float on the wire: a {@link Float64}, or a plain number that is not a safe integer (or is -0). */
 function isFloat(value: unknown): value is Float64 | number {
@@ -86,48 +86,19 @@ function count(value: unknown, method: string): number {
   return n;
 }
 
-/** The reply of `types()`: one value of every msgpack type, in the order of TEST-SERVICE.md. */
+/**
+ * The reply of `types()`: one value of every msgpack type, built from the table in
+ * @zrpc/test-support (whose own tests compare it with zerorpc-python's recorded reply,
+ * vector `call_no_args`).
+ */
 export function testTypesValue(): WireValue {
-  const map16: Record<string, number> = {};
-  for (let i = 0; i <= 16; i++) map16[`k${String(i).padStart(2, "0")}`] = i;
-  return {
-    nil: null,
-    true: true,
-    false: false,
-    posfixint: 7,
-    negfixint: -5,
-    uint8: 200,
-    uint16: 60000,
-    uint32: 4000000000,
-    uint64: 18446744073709551615n,
-    int8: -100,
-    int16: -30000,
-    int32: -2000000000,
-    int64: -9223372036854775808n,
-    float64: new Float64(3.141592653589793),
-    str_empty: "",
-    fixstr: "hello",
-    str8: "s".repeat(40),
-    str16: "t".repeat(300),
-    unicode: "h\u00e9llo w\u00f6rld \u2603 \u{1d11e}",
-    bin_empty: new Uint8Array(0),
-    bin8: Uint8Array.of(0x00, 0x01, 0xfe, 0xff),
-    bin16: patternBytes(300),
-    fixarray: [1, "two", new Float64(3), null],
-    array16: Array.from({ length: 20 }, (_, i) => i),
-    fixmap: { a: 1, b: { c: [] } },
-    map_empty: {},
-    map16,
-    map_bin_key: new Map<WireValue, WireValue>([[Uint8Array.of(1, 2), "bin key"]]),
-    ext: new Ext(5, Uint8Array.of(1, 2, 3)),
-    timestamp: timestampExt(1700000000n),
-  };
+  return fromTypedJson(expectedTypesJson());
 }
 
 /**
  * The TestService's methods in a new registry, registered in alphabetical order (the order
  * zerorpc-python's `_zerorpc_list` gives for a class-based service), with the argument names and
- * docstrings of TEST-SERVICE.md.
+ * docstrings of docs/protocol/test-service.md.
  */
 export function createTestRegistry(): Registry {
   const registry = createRegistry();

@@ -1,12 +1,12 @@
 // The transport the kit runs on: `zmtp` (@zrpc/transport-zmtp, ZMTP 3.1 in TypeScript on node:net;
 // the default) or `zeromq` (@zrpc/transport-zeromq, zeromq.js on libzmq). Both speak ZMTP on the wire, so any
 // pairing of the two (and any libzmq peer, zerorpc-python included) talks to any other.
-import type { Transport, TransportKind } from "@zrpc/channel";
-import { createClient } from "@zrpc/client";
+import type { Transport, TransportFactory, TransportKind } from "@zrpc/channel";
+import { connect } from "@zrpc/client";
 import type { Client, ClientOptions } from "@zrpc/client";
 import type { Server } from "@zrpc/server";
-import { createZeromqTransport } from "@zrpc/transport-zeromq";
-import { createZmtpTransport } from "@zrpc/transport-zmtp";
+import { createZeromqTransport, zeromq } from "@zrpc/transport-zeromq";
+import { createZmtpTransport, zmtp } from "@zrpc/transport-zmtp";
 import { createTestService } from "./test-service.js";
 import type { TestServiceOptions } from "./test-service.js";
 
@@ -22,6 +22,18 @@ export const DEFAULT_TRANSPORT: TransportName = "zmtp";
 /** True for a {@link TransportName}. */
 export function isTransportName(value: unknown): value is TransportName {
   return typeof value === "string" && (TRANSPORT_NAMES as readonly string[]).includes(value);
+}
+
+/** The transport factory `name` stands for: `zmtp()` or `zeromq()`, with `options`. */
+export function transportFactory(name: TransportName, options: { readonly linger?: number } = {}): TransportFactory {
+  switch (name) {
+    case "zeromq":
+      return zeromq(options);
+    case "zmtp":
+      return zmtp(options);
+    default:
+      throw new TypeError(`unknown transport ${JSON.stringify(name)} (expected ${TRANSPORT_NAMES.join(" or ")})`);
+  }
 }
 
 /** A transport with the endpoints it is bound to (both packages' transports have them). */
@@ -65,21 +77,11 @@ export async function openTransport(
 export type ConnectClientOptions = Omit<ClientOptions, "transport">;
 
 /**
- * A client on a DEALER of transport `name` connected to `endpoint`: what `connect()` of
- * `@zrpc/client` does for ZeroMQ, for either transport. `maxMessageBytes` also caps the socket's
- * `maxMessageSize`, as with `connect()`. The client owns the transport.
+ * A client on a DEALER of transport `name` connected to `endpoint`: `connect()` of `@zrpc/client`
+ * with `transport: transportFactory(name)`. The client owns the transport.
  */
-export async function connectClient(name: TransportName, endpoint: string, options: ConnectClientOptions = {}): Promise<Client> {
-  const transport = await openTransport(name, "dealer", {
-    connect: endpoint,
-    ...(options.maxMessageBytes !== undefined && { maxMessageSize: options.maxMessageBytes }),
-  });
-  try {
-    return createClient({ ...options, transport });
-  } catch (error) {
-    await transport.close();
-    throw error;
-  }
+export function connectClient(name: TransportName, endpoint: string, options: ConnectClientOptions = {}): Promise<Client> {
+  return connect(endpoint, { ...options, transport: transportFactory(name) });
 }
 
 /** A TestService serving on a bound ROUTER, as {@link serveTestService} resolves it. */
@@ -92,23 +94,18 @@ export interface ServedTestService {
 
 /**
  * The TestService ({@link createTestService}) served on a ROUTER of transport `name` bound to
- * `endpoint`: the router is bound first, then handed to `server.serve()`.
+ * `endpoint`: `server.bind(endpoint, { transport: transportFactory(name) })`.
  */
 export async function serveTestService(
   name: TransportName,
   endpoint: string | readonly string[],
   options: TestServiceOptions = {},
 ): Promise<ServedTestService> {
-  const transport = await openTransport(name, "router", {
-    bind: endpoint,
-    ...(options.maxMessageBytes !== undefined && { maxMessageSize: options.maxMessageBytes }),
-  });
   const server = createTestService(options);
   try {
-    server.serve(transport);
+    return { server, endpoints: await server.bind(endpoint, { transport: transportFactory(name) }) };
   } catch (error) {
-    await Promise.all([transport.close(), server.close(0)]);
+    await server.close(0);
     throw error;
   }
-  return { server, endpoints: [...transport.endpoints] };
 }

@@ -5,6 +5,7 @@
  * alive at the end" runs after all others), so the file takes about as long as the slowest check.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { zeromq } from "@zrpc/transport-zeromq";
 import { createChecks, createTestService, runChecks } from "../src/index.js";
 import type { CheckResult } from "../src/index.js";
 
@@ -15,7 +16,7 @@ let elapsedMs = 0;
 
 beforeAll(async () => {
   server = createTestService();
-  const [endpoint] = (await server.bind("tcp://127.0.0.1:*", { transport: "zeromq" })) as [string];
+  const [endpoint] = (await server.bind("tcp://127.0.0.1:*", { transport: zeromq() })) as [string];
   const started = Date.now();
   const list = await runChecks(endpoint, { checks, concurrency: 12, transport: "zeromq" });
   elapsedMs = Date.now() - started;

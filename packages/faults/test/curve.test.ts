@@ -1,7 +1,7 @@
 // CURVE across processes: an allowed client calls, an unknown key and plaintext are refused.
 import { describe, expect, it } from "vitest";
 import { TimeoutExpired, ZrpcError, connect } from "@zrpc/client";
-import { curveKeyPair } from "@zrpc/transport-zeromq";
+import { curveKeyPair, zeromq } from "@zrpc/transport-zeromq";
 import { kill, report, startServer, until } from "./helpers.js";
 
 describe("CURVE", () => {
@@ -11,14 +11,14 @@ describe("CURVE", () => {
     const stranger = curveKeyPair();
     const server = await startServer({ heartbeatMs: 1000, curve: { ...serverKeys, allowedClientKeys: [allowed.publicKey] } });
 
-    const good = await connect(server.endpoint, { zeromq: { curve: { serverKey: serverKeys.publicKey, ...allowed } } });
+    const good = await connect(server.endpoint, { transport: zeromq({ curve: { serverKey: serverKeys.publicKey, ...allowed } }) });
     expect(await good.call("add", [20, 22])).toBe(42);
     let items = 0;
     for await (const item of good.stream<number>("range", [500])) items += item === items ? 1 : 0;
     expect(items).toBe(500);
 
     // An unknown key: the handshake fails, the client's transport closes and the call says why.
-    const bad = await connect(server.endpoint, { zeromq: { curve: { serverKey: serverKeys.publicKey, ...stranger } } });
+    const bad = await connect(server.endpoint, { transport: zeromq({ curve: { serverKey: serverKeys.publicKey, ...stranger } }) });
     let started = performance.now();
     const refused = await bad.call("add", [1, 2], { timeoutMs: 10_000 }).then(
       () => undefined,
@@ -40,7 +40,7 @@ describe("CURVE", () => {
     expect(timedOut).toBeInstanceOf(TimeoutExpired);
     await plain.close();
     // ... and one that asks for it fails at once, saying the mechanisms differ.
-    const strict = await connect(server.endpoint, { zeromq: { closeOnAuthFailure: true } });
+    const strict = await connect(server.endpoint, { transport: zeromq({ closeOnAuthFailure: true }) });
     started = performance.now();
     const mismatch = await strict.call("add", [1, 2], { timeoutMs: 10_000 }).catch((error: unknown) => error);
     const mismatchMs = performance.now() - started;

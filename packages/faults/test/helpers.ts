@@ -1,11 +1,10 @@
 // Real processes for the fault-injection tests: a zrpc server fixture in a child process, talked to
 // over loopback, and small measuring helpers. Every figure a test measures is printed, so a CI log
 // can be quoted.
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { createServer as createNetServer } from "node:net";
-import { createInterface } from "node:readline";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { startNode, stopAllProcesses } from "@zrpc/test-support";
 import { afterEach } from "vitest";
 
 /** One JSON line a fixture printed. */
@@ -38,32 +37,17 @@ export interface ServerFixture extends Fixture {
   readonly endpoint: string;
 }
 
-const alive = new Set<ChildProcess>();
-afterEach(async () => {
-  const children = [...alive];
-  alive.clear();
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGCONT");
-      child.kill("SIGKILL");
-      await exited;
-    }),
-  );
-});
+// Whatever a test started is SIGKILLed after it (also a SIGSTOPped one).
+afterEach(() => stopAllProcesses());
 
 /** Runs `fixtures/<name>` with node, collecting its JSON lines. Killed after the test. */
 export function runFixture(name: string, args: readonly string[] = [], nodeArgs: readonly string[] = []): Fixture {
   const script = fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
-    cwd: fileURLToPath(new URL("..", import.meta.url)),
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  alive.add(child);
+  const handle = startNode(script, args, { nodeArgs, cwd: fileURLToPath(new URL("..", import.meta.url)), stderr: "inherit" });
+  const { child } = handle;
   const events: FixtureEvent[] = [];
   const waiters: { predicate: (event: FixtureEvent) => boolean; resolve: (event: FixtureEvent) => void }[] = [];
-  createInterface({ input: child.stdout }).on("line", (line) => {
+  handle.onLine("stdout", (line) => {
     let event: FixtureEvent;
     try {
       event = JSON.parse(line) as FixtureEvent;
@@ -78,7 +62,7 @@ export function runFixture(name: string, args: readonly string[] = [], nodeArgs:
       }
     }
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = handle.exited.then(() => undefined);
   return {
     child,
     events,
@@ -115,18 +99,10 @@ export async function startServer(config: ServerConfig = {}): Promise<ServerFixt
 export async function kill(fixture: Fixture, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
   fixture.child.kill(signal);
   await fixture.exited;
-  alive.delete(fixture.child);
 }
 
 /** A loopback TCP endpoint nobody listens on (the port was free a moment ago). */
-export async function freeEndpoint(): Promise<string> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return `tcp://127.0.0.1:${address.port}`;
-}
+export { freeEndpoint } from "@zrpc/test-support";
 
 /** Polls `predicate` every few ms until it holds (rejects after `ms`). */
 export async function until(predicate: () => boolean, ms = 20_000, what = "condition"): Promise<void> {
@@ -135,6 +111,23 @@ export async function until(predicate: () => boolean, ms = 20_000, what = "condi
     if (Date.now() - started > ms) throw new Error(`${what} not reached within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Starts measuring how late this process's event loop runs; `stop()` returns the worst delay in
+ * ms. A timer due at T fires at T plus that delay, so a bound on when a heartbeat timer of this
+ * process fires (a LostRemote judged here) allows it: on a quiet machine it is a few ms, on a
+ * loaded one hundreds.
+ */
+export function loopLag(): { stop(): number } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return {
+    stop(): number {
+      histogram.disable();
+      return histogram.max / 1e6;
+    },
+  };
 }
 
 /** Mebibytes, one decimal. */

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { LostRemote, TimeoutExpired, connect } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
-import { kill, percentile, report, startServer, until } from "./helpers.js";
+import { kill, loopLag, percentile, report, startServer, until } from "./helpers.js";
 import type { ServerFixture } from "./helpers.js";
 
 /**
@@ -13,7 +13,10 @@ import type { ServerFixture } from "./helpers.js";
  * before the kill; 500 ms keeps the scenario about the kill.
  */
 const F = 500;
-/** Scheduling slack on top of 3 intervals: timers on a loaded 2-core machine fire late. */
+/**
+ * Slack on top of 3 intervals, besides the measured lateness of this process's event loop (which
+ * the bound adds): settling 1,010 calls and streams takes a while too.
+ */
 const SLACK_MS = 250;
 
 let client: Client | undefined;
@@ -72,8 +75,10 @@ describe("kill -9 and restart", () => {
     expect(settled, "calls lost before the kill (the machine starved the processes)").toEqual([]);
 
     killedAt = performance.now();
+    const lag = loopLag();
     server.child.kill("SIGKILL");
     await Promise.all([...calls, ...streams]);
+    const lagMs = lag.stop();
     await server.exited;
 
     expect(settled).toHaveLength(1010);
@@ -87,13 +92,13 @@ describe("kill -9 and restart", () => {
     report(
       `kill -9 (heartbeat ${F} ms): ${settled.length} calls+streams settled ${JSON.stringify(Object.fromEntries(kinds))}; ` +
         `after the kill: min ${Math.min(...times).toFixed(0)} ms, p50 ${percentile(times, 50).toFixed(0)} ms, ` +
-        `p99 ${percentile(times, 99).toFixed(0)} ms, max ${max.toFixed(0)} ms (bound 3 intervals = ${3 * F} ms)`,
+        `p99 ${percentile(times, 99).toFixed(0)} ms, max ${max.toFixed(0)} ms (bound 3 intervals = ${3 * F} ms; event loop up to ${lagMs.toFixed(0)} ms late)`,
     );
     expect([...kinds.keys()]).toEqual(["LostRemote"]);
     // Lost is declared 2-3 intervals after the last heartbeat received, which came at most one
     // interval before the kill: so not before about one interval after it (less its latency).
     expect(Math.min(...times)).toBeGreaterThanOrEqual(F / 2);
-    expect(max).toBeLessThanOrEqual(3 * F + SLACK_MS);
+    expect(max).toBeLessThanOrEqual(3 * F + SLACK_MS + lagMs);
   });
 
   it("a server restarted on the same endpoint serves the same client's new calls", async () => {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { LostRemote, connect } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
-import { percentile, report, startServer, until } from "./helpers.js";
+import { loopLag, percentile, report, startServer, until } from "./helpers.js";
 
 /** Heartbeat interval of both sides. */
 const F = 500;
@@ -64,21 +64,25 @@ describe("SIGSTOP", () => {
     await sleep(F);
     const stopMs = 4 * F;
     stoppedAt = performance.now();
+    const lag = loopLag();
     server.child.kill("SIGSTOP");
     await sleep(stopMs);
     server.child.kill("SIGCONT");
     await Promise.all(calls);
+    const lagMs = lag.stop();
     // After SIGCONT the server finds the client silent for longer than two intervals.
     await until(() => server.events.filter((e) => e.type === "aborted").length === CALLS, 10_000, "server aborts");
     const aborted = server.events.filter((e) => e.type === "aborted");
     const times = settled.map((s) => s.ms);
     report(
       `SIGSTOP ${stopMs} ms (heartbeat ${F} ms): ${settled.filter((s) => LostRemote.isInstance(s.error)).length}/${CALLS} calls ` +
-        `failed with LostRemote ${percentile(times, 0).toFixed(0)}-${percentile(times, 100).toFixed(0)} ms after the stop; ` +
+        `failed with LostRemote ${percentile(times, 0).toFixed(0)}-${percentile(times, 100).toFixed(0)} ms after the stop ` +
+        `(event loop up to ${lagMs.toFixed(0)} ms late); ` +
         `the server aborted ${aborted.length} handlers (reasons ${[...new Set(aborted.map((e) => e.reason))].join(", ")}) after SIGCONT`,
     );
     expect(settled.every((s) => LostRemote.isInstance(s.error))).toBe(true);
-    expect(Math.max(...times)).toBeLessThanOrEqual(3 * F + 250);
+    // Within 3 intervals, plus how late this process's timers ran (measured), plus settling.
+    expect(Math.max(...times)).toBeLessThanOrEqual(3 * F + 250 + lagMs);
     expect(Math.min(...times)).toBeGreaterThanOrEqual(F / 2);
     expect(new Set(aborted.map((e) => e.reason))).toEqual(new Set(["LostRemote"]));
   });

@@ -1,4 +1,4 @@
-// The TestService of TEST-SERVICE.md on zerorpc-node's server, written with zerorpc-node's API
+// The TestService of docs/protocol/test-service.md on zerorpc-node's server, written with zerorpc-node's API
 // as faithfully as it allows. Run with
 //   node --import tsx src/node-server.ts ENDPOINT [--heartbeat MS]
 // It binds ENDPOINT, prints "READY ENDPOINT", then one JSON object per line for what a test
@@ -12,6 +12,8 @@
 // The service name in `_zerorpc_inspect` is the object's constructor name, hence the class.
 import { parseArgs } from "node:util";
 import type { Reply } from "zerorpc";
+import { expectedTypesJson } from "@zrpc/test-support";
+import type { TypedJson } from "@zrpc/test-support";
 import { extBuffer, peer } from "./peer.js";
 
 /** One line of this process's output (after "READY ..."). */
@@ -92,48 +94,47 @@ function patternBuffer(n: number): Buffer {
 }
 
 /**
- * types(): the map of TEST-SERVICE.md as close as zerorpc-node can send it. It cannot send ints
- * outside int32 as ints (msgpack-lite writes them as float64, and 64-bit values are doubles
- * already), a float64 with an integral value (3.0 goes out as the int 3), or a bin map key (a JS
- * object key is a string); ext and the timestamp (ext -1, which msgpack-lite numbers 255) are
- * sent as msgpack-lite ExtBuffers.
+ * A typed-JSON value (the TestService table of @zrpc/test-support) as close as zerorpc-node can
+ * send it. It cannot send ints outside int32 as ints (msgpack-lite writes them as float64, and
+ * 64-bit values are doubles already), a float64 with an integral value (3.0 goes out as the int
+ * 3), or a bin map key (a JS object key is a string: the bytes become latin1 characters); ext
+ * values, the timestamp included (ext -1, which msgpack-lite numbers 255), are sent as
+ * msgpack-lite ExtBuffers.
  */
+function asSent(json: TypedJson): unknown {
+  if (json === null || typeof json !== "object") return json;
+  if (Array.isArray(json)) return json.map(asSent);
+  const keys = Object.keys(json);
+  if (keys.length === 1) {
+    const tag: string = keys[0]!;
+    const inner = json[tag]!;
+    switch (tag) {
+      case "$int":
+      case "$f64":
+        return Number(inner);
+      case "$bin":
+        return Buffer.from(inner as string, "hex");
+      case "$ext": {
+        const [type, hex] = inner as [number, string];
+        return extBuffer(Buffer.from(hex, "hex"), type & 0xff);
+      }
+      case "$map":
+        return Object.fromEntries(
+          (inner as [TypedJson, TypedJson][]).map(([key, value]) => {
+            const name = asSent(key);
+            return [Buffer.isBuffer(name) ? name.toString("latin1") : String(name), asSent(value)];
+          }),
+        );
+      default:
+        break;
+    }
+  }
+  return Object.fromEntries(keys.map((key) => [key, asSent(json[key]!)]));
+}
+
+/** types(): the map of docs/protocol/test-service.md as close as zerorpc-node can send it (see {@link asSent}). */
 function typesValue(): Record<string, unknown> {
-  const map16: Record<string, number> = {};
-  for (let i = 0; i <= 16; i++) map16[`k${String(i).padStart(2, "0")}`] = i;
-  return {
-    nil: null,
-    true: true,
-    false: false,
-    posfixint: 7,
-    negfixint: -5,
-    uint8: 200,
-    uint16: 60000,
-    uint32: 4000000000,
-    // uint64 max as a JS program holds it: the nearest double, 2**64.
-    uint64: 2 ** 64,
-    int8: -100,
-    int16: -30000,
-    int32: -2000000000,
-    int64: -9223372036854775808,
-    float64: 3.141592653589793,
-    str_empty: "",
-    fixstr: "hello",
-    str8: "s".repeat(40),
-    str16: "t".repeat(300),
-    unicode: "h\u00e9llo w\u00f6rld \u2603 \u{1d11e}",
-    bin_empty: Buffer.alloc(0),
-    bin8: Buffer.from([0x00, 0x01, 0xfe, 0xff]),
-    bin16: patternBuffer(300),
-    fixarray: [1, "two", 3.0, null],
-    array16: Array.from({ length: 20 }, (_, i) => i),
-    fixmap: { a: 1, b: { c: [] } },
-    map_empty: {},
-    map16,
-    map_bin_key: { "\u0001\u0002": "bin key" },
-    ext: extBuffer(Buffer.from([1, 2, 3]), 5),
-    timestamp: extBuffer(Buffer.from("6553f100", "hex"), 255),
-  };
+  return asSent(expectedTypesJson()) as Record<string, unknown>;
 }
 
 /** The service object: its constructor's name is what `_zerorpc_inspect` reports. */

@@ -49,11 +49,7 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, time
 }
 
 /** A promise with its resolve function, for "the handler got here" signals. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
+export { deferred } from "@zrpc/test-support";
 
 /** Resolves when the current call's signal aborts (lost client, shutdown): a handler "blocked". */
 export function untilAborted(): Promise<void> {
@@ -157,15 +153,4 @@ export async function serve(service: object, middleware: ServerMiddleware[], opt
 }
 
 /** Collects the resources of a test and closes them in reverse order. */
-export class Resources {
-  private readonly items: { close(): Promise<unknown> }[] = [];
-
-  add<T extends { close(): Promise<unknown> }>(item: T): T {
-    this.items.push(item);
-    return item;
-  }
-
-  async closeAll(): Promise<void> {
-    for (const item of this.items.splice(0).reverse()) await item.close();
-  }
-}
+export { Resources } from "@zrpc/test-support";

@@ -3,21 +3,20 @@ import { connect } from "@zrpc/client";
 import type { Client, ClientMiddleware } from "@zrpc/client";
 import { createServer } from "@zrpc/server";
 import type { CallContext, CallOutcome, Registry, ServerMiddleware } from "@zrpc/server";
+import { Resources as BaseResources } from "@zrpc/test-support";
 
-/** Heartbeat of the test servers and clients: a lost client is noticed after 2 intervals. */
-export const HEARTBEAT_MS = 100;
+/**
+ * Heartbeat of the test servers and clients: a lost client is noticed after 2-3 intervals. Every
+ * call of every test must also complete within 2 intervals, or a side declares the other lost:
+ * at 100 ms, a call carrying 100 KB of arguments through the Sentry middleware ended in
+ * LostRemote on a loaded machine (the suite beside `stress-ng --cpu 2` on 2 cores). A second
+ * keeps that far away and costs the two lost-client scenarios 2-3 s each.
+ */
+export const HEARTBEAT_MS = 1_000;
 
 /** A promise with its resolve function. */
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
+export { deferred } from "@zrpc/test-support";
+export type { Deferred } from "@zrpc/test-support";
 
 /**
  * A middleware that records what the server saw, after the Sentry middleware (so by the time its
@@ -57,13 +56,11 @@ export class Observer implements ServerMiddleware {
 }
 
 /** Everything a test opened, closed in reverse order. */
-export class Resources {
-  private readonly opened: (() => Promise<unknown>)[] = [];
-
+export class Resources extends BaseResources {
   /** Serves `service` over ZeroMQ on 127.0.0.1 (random port); returns the endpoint. */
   async server(service: Registry | object, options: { name: string; middleware: readonly ServerMiddleware[] }): Promise<string> {
     const server = createServer(service, { ...options, heartbeatMs: HEARTBEAT_MS, logger: null });
-    this.opened.push(() => server.close(0));
+    this.defer(() => server.close(0));
     const [endpoint] = await server.bind("tcp://127.0.0.1:*");
     return endpoint!;
   }
@@ -71,11 +68,7 @@ export class Resources {
   /** A client connected to `endpoint`. */
   async client(endpoint: string, middleware: readonly ClientMiddleware[] = []): Promise<Client> {
     const client = await connect(endpoint, { heartbeatMs: HEARTBEAT_MS, middleware, timeoutMs: 10_000 });
-    this.opened.push(() => client.close());
+    this.defer(() => client.close());
     return client;
-  }
-
-  async closeAll(): Promise<void> {
-    for (const close of this.opened.splice(0).reverse()) await close();
   }
 }

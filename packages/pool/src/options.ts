@@ -1,4 +1,5 @@
 // Options of createPool, their defaults and their validation.
+import { transportFactoryOption } from "@zrpc/channel";
 import type { CallOptions, Client, Clock, ConnectOptions } from "@zrpc/client";
 
 /**
@@ -26,7 +27,7 @@ export type Lookup = (hostname: string) => Promise<readonly (string | LookupAddr
 
 /**
  * Opens one client to exactly one endpoint. The default is `@zrpc/client`'s `connect` (one
- * ZeroMQ DEALER per client). Tests and other transports plug in here.
+ * DEALER per client, opened by the `transport` factory of the options). Tests plug in here.
  */
 export type ConnectFactory<TService = unknown> = (endpoint: string, options: ConnectOptions) => Promise<Client<TService>>;
 
@@ -86,7 +87,7 @@ export type EvictReason =
 /**
  * Options of `createPool`. Besides the pool's own, every option of `@zrpc/client`'s `connect`
  * (`heartbeatMs`, `timeoutMs`, `passiveHeartbeat`, `receiveBuffer`, `middleware`, `decode`,
- * `encode`, `onProtocolError`, `onDrop`, and the transport choice `transport`, `zmtp`, `zeromq`) is
+ * `encode`, `onProtocolError`, `onDrop`, and the transport factory `transport`, default `zmtp()`) is
  * passed to each client the pool opens; the clients use the real clock.
  */
 export interface PoolOptions<TService = unknown> extends Omit<ConnectOptions, "clock"> {
@@ -266,6 +267,8 @@ function duration(name: string, value: number | null | undefined, fallback: numb
  */
 export function resolvePoolOptions(options: PoolOptions<unknown>): ResolvedPoolOptions {
   if (typeof options !== "object" || options === null) throw new TypeError("createPool needs an options object");
+  // At once, not on the first connection: a transport name or a socket option bag is a mistake.
+  transportFactoryOption(options, "createPool()");
   const {
     endpoints,
     max,

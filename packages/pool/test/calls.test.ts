@@ -2,6 +2,8 @@
 // connection until they end or are abandoned.
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteError } from "@zrpc/client";
+import { zeromq } from "@zrpc/transport-zeromq";
+import { zmtp } from "@zrpc/transport-zmtp";
 import { createPool } from "../src/index.js";
 import type { Pool } from "../src/index.js";
 import { closeAll, startServer, trackPool } from "./helpers.js";
@@ -133,17 +135,17 @@ describe("the transport of pooled connections", () => {
   it("is the client's default (ZMTP, whose options pass through), or zeromq.js when asked for", async () => {
     const server = await startServer("s1");
     const handshakes: string[] = [];
-    const zmtp = trackPool(
+    const onZmtp = trackPool(
       createPool<TestService>({
         endpoints: server.endpoint,
         max: 2,
-        zmtp: { monitor: (event) => void (event.type === "handshake" && handshakes.push(event.socketType)) },
+        transport: zmtp({ monitor: (event) => void (event.type === "handshake" && handshakes.push(event.socketType)) }),
       }),
     );
-    await expect(zmtp.call("whoami")).resolves.toBe("s1");
+    await expect(onZmtp.call("whoami")).resolves.toBe("s1");
     expect(handshakes).toEqual(["ROUTER"]);
-    const zeromq = trackPool(createPool<TestService>({ endpoints: server.endpoint, max: 2, transport: "zeromq" }));
-    await expect(zeromq.call("add", [40, 2])).resolves.toBe(42);
-    expect(zeromq.metrics()).toMatchObject({ created: 1, evictions: 0 });
+    const onZeromq = trackPool(createPool<TestService>({ endpoints: server.endpoint, max: 2, transport: zeromq() }));
+    await expect(onZeromq.call("add", [40, 2])).resolves.toBe(42);
+    expect(onZeromq.metrics()).toMatchObject({ created: 1, evictions: 0 });
   });
 });

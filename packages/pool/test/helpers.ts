@@ -1,10 +1,9 @@
 // Shared test fixtures: in-process zrpc servers that count what they serve, a manual clock for the
 // pool's timers, an event recorder, and a child-process server that can be killed for real.
-import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startNode } from "@zrpc/test-support";
 import { createServer, getCallContext } from "@zrpc/server";
 import type { Server, ServerMiddleware } from "@zrpc/server";
 import type { Clock } from "@zrpc/client";
@@ -261,20 +260,12 @@ export interface ChildServer {
 const fixture = fileURLToPath(new URL("./fixtures/server.mjs", import.meta.url));
 
 export async function startChildServer(id: string, endpoint = "tcp://127.0.0.1:*", heartbeatMs = 200): Promise<ChildServer> {
-  const child = spawn(process.execPath, [fixture, endpoint, id, String(heartbeatMs)], { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const lines = createInterface({ input: child.stdout });
-  const bound = await new Promise<string>((resolve, reject) => {
-    lines.on("line", (line) => {
-      if (line.startsWith("READY ")) resolve(line.slice("READY ".length).trim());
-    });
-    child.once("exit", (code) => reject(new Error(`child server exited with ${String(code)} before READY`)));
-  });
+  const handle = startNode(fixture, [endpoint, id, String(heartbeatMs)], { stderr: "inherit" });
+  const ready = await handle.waitForLine(/^READY (\S+)/);
   const kill = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
+    await handle.stop({ signal: "SIGKILL" });
   };
-  return track({ endpoint: bound, process: child, kill, close: kill });
+  return track({ endpoint: ready[1]!, process: handle.child, kill, close: kill });
 }
 
 /** Open file descriptors of this process. */

@@ -2,6 +2,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Peer } from "@zrpc/channel";
 import type { MessageId, WireHeader } from "@zrpc/wire";
+import { processWide } from "./process-wide.js";
 import type { MethodSpec } from "./registry.js";
 
 /**
@@ -60,16 +61,17 @@ export interface CallContext {
   readonly locals: Map<string | symbol, unknown>;
 }
 
-/** Shared by every loaded copy of this package, so ESM and CJS code see the same context. */
-const STORAGE_KEY = Symbol.for("zrpc.server.callContextStorage");
-
-function sharedStorage(): AsyncLocalStorage<CallContext> {
-  const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<CallContext> | undefined>;
-  return (holder[STORAGE_KEY] ??= new AsyncLocalStorage<CallContext>());
-}
-
-/** @internal The storage that `getCallContext` reads. */
-export const callContextStorage: AsyncLocalStorage<CallContext> = sharedStorage();
+/**
+ * @internal The storage that `getCallContext` reads. One per process, shared by every loaded copy
+ * of this package (on `globalThis` under `Symbol.for("zrpc.server.callContextStorage")`), so a
+ * handler loaded as CommonJS sees the calls of a server made with the ESM build, and the other way
+ * round.
+ */
+export const callContextStorage: AsyncLocalStorage<CallContext> = processWide(
+  "zrpc.server.callContextStorage",
+  () => new AsyncLocalStorage<CallContext>(),
+  (value): value is AsyncLocalStorage<CallContext> => value instanceof AsyncLocalStorage,
+);
 
 /**
  * The {@link CallContext} of the call whose handler (or middleware) is running, found through

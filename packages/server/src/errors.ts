@@ -2,11 +2,24 @@
 // check works across the ESM and CJS copies of this package.
 import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
 
+/**
+ * Brands `errorClass` with `Symbol.for(key)`: returns a check for the brand, and makes
+ * `x instanceof errorClass` use it, so an error made by another copy of this package (the CJS build
+ * beside the ESM one, sharing one default registry) passes too. A subclass declared by an
+ * application keeps the ordinary prototype-chain check.
+ */
 function brand(errorClass: { prototype: object }, key: string): (value: unknown) => boolean {
   const symbol = Symbol.for(key);
   Object.defineProperty(errorClass.prototype, symbol, { value: true, configurable: true });
-  return (value: unknown): boolean =>
+  const check = (value: unknown): boolean =>
     typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[symbol] === true;
+  Object.defineProperty(errorClass, Symbol.hasInstance, {
+    value(this: unknown, value: unknown): boolean {
+      return this === errorClass ? check(value) : (Function.prototype[Symbol.hasInstance] as (this: unknown, value: unknown) => boolean).call(this, value);
+    },
+    configurable: true,
+  });
+  return check;
 }
 
 /**

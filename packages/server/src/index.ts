@@ -2,6 +2,7 @@
 
 export { createServer, DEFAULT_CLOSE_GRACE_MS, DEFAULT_LOG_RATE_LIMIT } from "./server.js";
 export type { Server, ServerExtension, ServerOptions, ServerTransportOptions } from "./server.js";
+export type { TransportFactory } from "@zrpc/channel";
 export { createRegistry, registry, register, isRegistry } from "./registry.js";
 export type { Handler, MethodSpec, RegisterOptions, Registry } from "./registry.js";
 export type { Service, ServiceMethodsOptions } from "./service.js";

@@ -1,5 +1,6 @@
 // The method table of a service: names, handlers, stream flags, docs and argument specs.
 import { RegistrationError } from "./errors.js";
+import { processWide } from "./process-wide.js";
 import { argsFromInput, arityOf, parseArgs } from "./signature.js";
 import type { ArgsInput, ArgsSpec } from "./signature.js";
 
@@ -185,12 +186,24 @@ export function isRegistry(value: unknown): value is Registry {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[REGISTRY_BRAND] === true;
 }
 
+const REGISTRY_METHODS = ["register", "get", "has", "names", "entries"] as const;
+
+/** True for a registry from any copy of this package that has every method this copy calls. */
+function fitsAsDefault(value: unknown): value is Registry {
+  return isRegistry(value) && REGISTRY_METHODS.every((method) => typeof (value as unknown as Record<string, unknown>)[method] === "function");
+}
+
 /**
  * The process-wide default registry, for applications that declare methods across modules
  * (like Celery tasks): `register(fn)` adds to it, `createServer(registry)` serves it. Libraries
  * should create their own with {@link createRegistry}.
+ *
+ * It is one per process, not one per loaded copy of this package: it lives on `globalThis` under
+ * `Symbol.for("zrpc.server.defaultRegistry")`, so a method registered through the CommonJS build
+ * (`require("@zrpc/server")`, e.g. a CommonJS app's `rpcs.ts`) is served by a server made with
+ * the ESM build (`zrpc run`), and the other way round.
  */
-export const registry: Registry = createRegistry();
+export const registry: Registry = processWide("zrpc.server.defaultRegistry", createRegistry, fitsAsDefault);
 
 /**
  * Registers `fn` in the default {@link registry} and returns it; see {@link Registry.register}.

@@ -1,10 +1,13 @@
 // The zerorpc server: serves a method table over any number of transports.
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_CHANNELS_PER_PEER, chooseTransport, createMultiplexer, systemClock } from "@zrpc/channel";
-import type { Channel, Clock, Multiplexer, Peer, Transport } from "@zrpc/channel";
-import { createZmtpTransport } from "@zrpc/transport-zmtp";
-import type { ZmtpTransportOptions } from "@zrpc/transport-zmtp";
-import type { AuthFailure, ZeromqTransportOptions } from "@zrpc/transport-zeromq";
-import type * as ZeromqTransportModule from "@zrpc/transport-zeromq";
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_CHANNELS_PER_PEER,
+  createMultiplexer,
+  systemClock,
+  transportFactoryOption,
+} from "@zrpc/channel";
+import type { Channel, Clock, Multiplexer, OpenedTransport, Peer, Transport, TransportAuthFailure, TransportFactory } from "@zrpc/channel";
+import { zmtp } from "@zrpc/transport-zmtp";
 import { ZrpcError, messageIdToString } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event } from "@zrpc/wire";
 import { ShutdownError } from "./errors.js";
@@ -57,9 +60,9 @@ export interface ServerOptions {
   readonly decode?: DecodeOptions;
   /**
    * Largest incoming message in bytes, enforced twice: by the decoder (`decode.maxMessageBytes`,
-   * unless `decode` sets it) and by the ZeroMQ sockets that `bind()`/`connect()` create
-   * (`maxMessageSize`, unless their options set it: libzmq then drops the connection of a peer
-   * that sends a bigger frame). Default: the decoder's 100 MiB and the transport's 100 MiB + 1 KiB.
+   * unless `decode` sets it) and by the sockets that `bind()`/`connect()` open
+   * (`maxMessageSize`, unless the transport factory's options set it: the transport then drops
+   * the connection of a peer that sends a bigger frame). Default: the decoder's 100 MiB and the transport's 100 MiB + 1 KiB.
    */
   readonly maxMessageBytes?: number;
   /**
@@ -97,49 +100,20 @@ export interface ServerOptions {
   readonly methods?: ServiceMethodsOptions;
 }
 
-/**
- * The socket of {@link Server.bind} and {@link Server.connect}: which transport opens the ROUTER
- * and its options.
- */
+/** The socket of {@link Server.bind} and {@link Server.connect}: which transport opens the ROUTER. */
 export interface ServerTransportOptions {
   /**
-   * `"zmtp"` (the default; `@zrpc/transport-zmtp`, ZMTP 3.1 in TypeScript, no native addon) or
-   * `"zeromq"` (`@zrpc/transport-zeromq`, zeromq.js and libzmq, an optional peer dependency to
-   * install yourself: for CURVE, for instance). When only `zeromq` options are given, `"zeromq"`.
+   * The factory that opens the ROUTER socket: `zmtp(options)` from `@zrpc/transport-zmtp` (the
+   * default, `zmtp()`: ZMTP 3.1 in TypeScript, no native addon), `zeromq(options)` from the
+   * zeromq.js transport package (install it yourself: for CURVE, for instance), or your own.
+   * Socket options (high-water marks, linger, CURVE keys, ...) are the factory's. The factory's
+   * `maxMessageSize` wins over the server's `maxMessageBytes`; refused CURVE handshakes go to the
+   * server's logger unless the factory has its own `onAuthFailure`.
    */
-  readonly transport?: "zmtp" | "zeromq";
-  /** Options of the ZMTP socket (high-water marks, limits, timeouts, ...). */
-  readonly zmtp?: Omit<ZmtpTransportOptions, "bind" | "connect" | "routingId" | "subscribe">;
-  /** Options of the zeromq.js socket (CURVE, high-water marks, linger, ...). */
-  readonly zeromq?: Omit<ZeromqTransportOptions, "bind" | "connect" | "routingId" | "subscribe">;
+  readonly transport?: TransportFactory;
 }
 
-const SERVER_TRANSPORT_KEYS: ReadonlySet<string> = new Set(["transport", "zmtp", "zeromq"]);
-
-/** Loads @zrpc/transport-zeromq, or explains how to get it. */
-async function loadZeromq(how: "bind" | "connect"): Promise<typeof ZeromqTransportModule> {
-  try {
-    return await import("@zrpc/transport-zeromq");
-  } catch (error) {
-    throw new ZrpcError(
-      how,
-      'transport "zeromq" needs the package @zrpc/transport-zeromq (zeromq.js, a native addon), which is not installed: ' +
-        'npm install @zrpc/transport-zeromq, or use the default transport "zmtp"',
-      { cause: error },
-    );
-  }
-}
-
-/** The transport `options` ask for; a `TypeError` for unknown keys or contradictions. */
-function chosenTransport(options: ServerTransportOptions): "zmtp" | "zeromq" {
-  const stray = Object.keys(options).filter((key) => !SERVER_TRANSPORT_KEYS.has(key));
-  if (stray.length > 0) {
-    throw new TypeError(
-      `unknown server transport option${stray.length === 1 ? "" : "s"} ${stray.join(", ")}: socket options go under zmtp: {...} or zeromq: {...}`,
-    );
-  }
-  return chooseTransport(options);
-}
+const SERVER_TRANSPORT_KEYS: ReadonlySet<string> = new Set(["transport"]);
 
 /**
  * A zerorpc server. It answers requests on every transport it serves, runs calls concurrently,
@@ -162,9 +136,9 @@ export interface Server extends AsyncDisposable {
   serve(transport: Transport): void;
   /**
    * Binds a ROUTER socket to `endpoint`(s) (`tcp://127.0.0.1:4242`, `tcp://*:0`, `tcp://[::1]:0`,
-   * `ipc://...`) and serves it; the socket is the pure-TypeScript ZMTP transport's unless
-   * `options` ask for zeromq.js (see {@link ServerTransportOptions}). Resolves with the bound
-   * endpoints (with the actual port for a wildcard one).
+   * `ipc://...`) and serves it; the socket is opened by `options.transport` (default `zmtp()`, see
+   * {@link ServerTransportOptions}). Resolves with the bound endpoints (with the actual port for a
+   * wildcard one). A `TypeError` for a transport name instead of a factory, or any other key.
    */
   bind(endpoint: string | readonly string[], options?: ServerTransportOptions): Promise<string[]>;
   /**
@@ -349,28 +323,14 @@ class ZrpcServer implements Server {
     how: "bind" | "connect",
     endpoint: string | readonly string[],
     options: ServerTransportOptions,
-  ): Promise<Transport & { readonly endpoints: readonly string[] }> {
+  ): Promise<OpenedTransport> {
+    const factory = transportFactoryOption(options, `server.${how}()`, SERVER_TRANSPORT_KEYS) ?? zmtp();
     if (this.closing !== undefined) throw new ZrpcError("closed", "the server is closed");
     const { maxMessageBytes } = this.options;
-    let transport: Transport & { readonly endpoints: readonly string[] };
-    if (chosenTransport(options) === "zmtp") {
-      const zmtp = options.zmtp ?? {};
-      transport = await createZmtpTransport("router", {
-        ...zmtp,
-        ...(maxMessageBytes !== undefined && zmtp.maxMessageSize === undefined && { maxMessageSize: maxMessageBytes }),
-        [how]: endpoint,
-      });
-    } else {
-      const zeromq = options.zeromq ?? {};
-      const module = await loadZeromq(how);
-      transport = await module.createZeromqTransport("router", {
-        ...zeromq,
-        ...(maxMessageBytes !== undefined && zeromq.maxMessageSize === undefined && { maxMessageSize: maxMessageBytes }),
-        ...(zeromq.curve !== undefined &&
-          zeromq.onAuthFailure === undefined && { onAuthFailure: (failure: AuthFailure) => this.authFailed(failure) }),
-        [how]: endpoint,
-      });
-    }
+    const transport = await factory.open("router", how, endpoint, {
+      ...(maxMessageBytes !== undefined && { maxMessageSize: maxMessageBytes }),
+      onAuthFailure: (failure) => this.authFailed(failure),
+    });
     if (this.closing !== undefined) {
       // close() ran while the socket was being set up.
       await transport.close();
@@ -380,8 +340,8 @@ class ZrpcServer implements Server {
     return transport;
   }
 
-  /** A client failed the CURVE handshake (the default `onAuthFailure` of `bind()`/`connect()`). */
-  private authFailed(failure: AuthFailure): void {
+  /** A client failed the security handshake (the default `onAuthFailure` of `bind()`/`connect()`). */
+  private authFailed(failure: TransportAuthFailure): void {
     this.log.warn(`zrpc server: ${failure.message}`);
   }
 

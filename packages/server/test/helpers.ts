@@ -8,6 +8,7 @@ import { decodeEvent, encodeValue, messageIdKey, newMessageId } from "@zrpc/wire
 import type { Event, MessageId } from "@zrpc/wire";
 import { createServer } from "../src/index.js";
 import type { Server, ServerOptions, Service } from "../src/index.js";
+import { flushMicrotasks } from "@zrpc/test-support";
 
 export interface RequestOptions {
   /** Extra header keys. */
@@ -147,17 +148,9 @@ export function setup(service: Service, options: ServerOptions = {}): Setup {
 }
 
 /** Lets queued microtasks (in-memory deliveries, promise chains) run. */
-export async function flush(rounds = 50): Promise<void> {
-  for (let i = 0; i < rounds; i++) await Promise.resolve();
+export function flush(rounds = 50): Promise<void> {
+  return flushMicrotasks(rounds);
 }
 
-/** A promise with its resolve function exposed. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+/** A promise with its resolve and reject functions exposed. */
+export { deferred } from "@zrpc/test-support";

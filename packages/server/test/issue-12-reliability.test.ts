@@ -2,7 +2,7 @@
 // the server side.
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { connectDealer, curveKeyPair } from "@zrpc/transport-zeromq";
+import { connectDealer, curveKeyPair, zeromq } from "@zrpc/transport-zeromq";
 import { decodeEvent, encodeValue, newMessageId } from "@zrpc/wire";
 import {
   CallCancelled,
@@ -292,7 +292,9 @@ describe("CURVE on bind()", () => {
     registry.register((a: number, b: number) => a + b, { name: "add", args: ["a", "b"] });
     const server = createServer(registry, { logger: { warn: (m) => void warnings.push(m) }, heartbeatMs: null });
     try {
-      const [endpoint] = await server.bind("tcp://127.0.0.1:*", { zeromq: { curve: { ...keys, allowedClientKeys: [allowed.publicKey] } } });
+      const [endpoint] = await server.bind("tcp://127.0.0.1:*", {
+        transport: zeromq({ curve: { ...keys, allowedClientKeys: [allowed.publicKey] } }),
+      });
       const good = await connectDealer(endpoint!, { curve: { serverKey: keys.publicKey, ...allowed } });
       const bad = await connectDealer(endpoint!, { curve: { serverKey: keys.publicKey, ...stranger } });
       const request = encodeValue([{ message_id: newMessageId(), v: 3 }, "add", [2, 3]]);

@@ -2,7 +2,8 @@
 // zeromq.js DEALER speaking hand-encoded events.
 import { afterEach, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
-import { bindRouter } from "@zrpc/transport-zeromq";
+import { bindRouter, zeromq } from "@zrpc/transport-zeromq";
+import { zmtp } from "@zrpc/transport-zmtp";
 import { decodeEvent, encodeValue, newMessageId } from "@zrpc/wire";
 import type { Event, MessageId } from "@zrpc/wire";
 import { createRegistry, createServer } from "../src/index.js";
@@ -173,7 +174,7 @@ describe("which transport bind() opens", () => {
     const server = newServer();
     const handshakes: string[] = [];
     const [endpoint] = await server.bind("tcp://127.0.0.1:*", {
-      zmtp: { monitor: (event) => void (event.type === "handshake" && handshakes.push(`${event.socketType} ${event.version}`)) },
+      transport: zmtp({ monitor: (event) => void (event.type === "handshake" && handshakes.push(`${event.socketType} ${event.version}`)) }),
     });
     const dealer = track(new RawDealer());
     dealer.socket.connect(endpoint!);
@@ -183,23 +184,28 @@ describe("which transport bind() opens", () => {
     expect(handshakes).toEqual(["DEALER 3.1"]);
   });
 
-  it('zeromq.js on request (transport: "zeromq"), with its own options', async () => {
+  it("zeromq.js on request (transport: zeromq(...)), with its own options", async () => {
     const server = newServer();
-    const [endpoint] = await server.bind("tcp://127.0.0.1:*", { transport: "zeromq", zeromq: { linger: 0 } });
+    const [endpoint] = await server.bind("tcp://127.0.0.1:*", { transport: zeromq({ linger: 0 }) });
     const dealer = track(new RawDealer());
     dealer.socket.connect(endpoint!);
     await dealer.request("add", [1, 2]);
     expect((await dealer.reply()).args).toEqual([3]);
   });
 
-  it("rejects socket options outside zmtp/zeromq, unknown transports and contradictions with a TypeError", async () => {
+  it("rejects socket options beside the factory, transport names and non-factories with a TypeError", async () => {
     const server = newServer();
     await expect(server.bind("tcp://127.0.0.1:*", { curve: {} } as never)).rejects.toThrow(
-      new TypeError("unknown server transport option curve: socket options go under zmtp: {...} or zeromq: {...}"),
+      new TypeError(
+        "server.bind(): unknown option curve; socket options go to the transport factory: pass a transport factory: " +
+          "transport: zmtp({ ...options }) from @zrpc/transport-zmtp (the default) or transport: zeromq({ ...options }) from @zrpc/transport-zeromq",
+      ),
     );
-    await expect(server.bind("tcp://127.0.0.1:*", { transport: "nanomsg" } as never)).rejects.toThrow(/transport must be "zmtp" or "zeromq", got "nanomsg"/);
-    await expect(server.bind("tcp://127.0.0.1:*", { transport: "zmtp", zeromq: {} })).rejects.toThrow(TypeError);
-    await expect(server.bind("tcp://127.0.0.1:*", { zmtp: {}, zeromq: {} })).rejects.toThrow(/pick one/);
+    await expect(server.connect("tcp://127.0.0.1:1", { zmtp: {}, zeromq: {} } as never)).rejects.toThrow(
+      /^server\.connect\(\): unknown options zmtp, zeromq; socket options go to the transport factory/,
+    );
+    await expect(server.bind("tcp://127.0.0.1:*", { transport: "zmtp" } as never)).rejects.toThrow(/transport takes a factory, not the name "zmtp"/);
+    await expect(server.bind("tcp://127.0.0.1:*", { transport: { name: "x" } } as never)).rejects.toThrow(/transport must be a transport factory/);
     // Nothing was bound by the refused calls: the server is still empty and usable.
     const [endpoint] = await server.bind("tcp://127.0.0.1:*");
     expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);

@@ -1,6 +1,8 @@
 // @zrpc/transport-zeromq: the ZeroMQ (zeromq.js v6) implementation of the zrpc transport port.
 
 // For users.
+export { zeromq } from "./factory.js";
+export type { ZeromqFactoryOptions, ZeromqTransportFactory } from "./factory.js";
 export { bindRouter, connectDealer, createZeromqTransport, zeromqVersion } from "./transport.js";
 export type { ZeromqTransport } from "./transport.js";
 export { zeromqTransportDefaults } from "./options.js";
@@ -17,4 +19,12 @@ export { TransportError } from "./errors.js";
 export type { TransportErrorCode } from "./errors.js";
 
 // The transport port these implement (re-exported for convenience).
-export type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
+export type {
+  OpenedTransport,
+  Peer,
+  Transport,
+  TransportDefaults,
+  TransportFactory,
+  TransportKind,
+  TransportMessage,
+} from "@zrpc/channel";

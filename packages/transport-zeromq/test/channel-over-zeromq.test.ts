@@ -15,6 +15,15 @@ import type { Event } from "@zrpc/wire";
 import { bindRouter, connectDealer } from "../src/index.js";
 import { LOOPBACK, track } from "./helpers.js";
 
+/** No stream item for this long is a stall (the 1,000,000-item test fails at once). */
+const STALL_MS = 20_000;
+/**
+ * Only a backstop for that test: its watchdog fails a stalled stream after STALL_MS; a stream that
+ * keeps moving may take minutes when the machine is busy (132 s, and over the former 180 s limit,
+ * were seen on 2 cores with `stress-ng --cpu 2` beside the suite; about 40 s with less load).
+ */
+const STREAM_TEST_TIMEOUT_MS = 600_000;
+
 /** Wraps a transport so every received payload is also decoded into `seen`. */
 function tapped(transport: Transport, seen: Event[]): Transport {
   return {
@@ -126,12 +135,31 @@ describe("channels over real ZeroMQ sockets", () => {
     const channel = client.open("range", [n]);
     let count = 0;
     let last = -1;
-    for (;;) {
-      const event = await channel.take();
-      if (event.name === "STREAM_DONE") break;
-      last = event.args as number;
-      count += 1;
-      if ((count & 0xffff) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    // The stream is 20,000 credit round trips between two processes: on a loaded machine each
+    // waits for both to be scheduled, so its length measures the machine, not this code. What
+    // must not happen is a stall: no item for STALL_MS ends the channel and fails the test.
+    let stalledAt: number | undefined;
+    let seen = 0;
+    const watchdog = setInterval(() => {
+      if (count === seen) {
+        stalledAt = count;
+        channel.close();
+      }
+      seen = count;
+    }, STALL_MS);
+    try {
+      for (;;) {
+        const event = await channel.take();
+        if (event.name === "STREAM_DONE") break;
+        last = event.args as number;
+        count += 1;
+        if ((count & 0xffff) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      }
+    } catch (error) {
+      if (stalledAt !== undefined) throw new Error(`the stream stalled: no item for ${STALL_MS} ms after ${stalledAt} of ${n}`, { cause: error });
+      throw error;
+    } finally {
+      clearInterval(watchdog);
     }
     channel.close();
     const done = ((await iterator.next()).value as string).split(" ");
@@ -149,5 +177,5 @@ describe("channels over real ZeroMQ sockets", () => {
     expect(Number(serverPeak)).toBeLessThan(250);
     child.kill("SIGTERM");
     await once(child, "exit");
-  }, 180_000);
+  }, STREAM_TEST_TIMEOUT_MS);
 });

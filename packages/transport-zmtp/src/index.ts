@@ -1,6 +1,8 @@
 // @zrpc/transport-zmtp: a pure-TypeScript ZMTP 3.1 implementation of the zrpc transport port.
 
 // For users.
+export { zmtp } from "./factory.js";
+export type { ZmtpFactoryOptions, ZmtpTransportFactory } from "./factory.js";
 export { bindRouter, connectDealer, createZmtpTransport } from "./transport.js";
 export type { ZmtpTransport, ZmtpTransportStats } from "./transport.js";
 export { zmtpTransportDefaults } from "./options.js";
@@ -9,4 +11,12 @@ export { ZmtpEndpointError, ZmtpError } from "./errors.js";
 export type { ZmtpErrorCode } from "./errors.js";
 
 // The transport port these implement (re-exported for convenience).
-export type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
+export type {
+  OpenedTransport,
+  Peer,
+  Transport,
+  TransportDefaults,
+  TransportFactory,
+  TransportKind,
+  TransportMessage,
+} from "@zrpc/channel";

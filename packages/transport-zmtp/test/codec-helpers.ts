@@ -1,54 +1,19 @@
 // Byte-level helpers for the codec tests (no vitest imports: usable from plain scripts too).
 import { Buffer } from "node:buffer";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadVector, pseudoRandomBytes, seededRandom, toHex } from "@zrpc/test-support";
 import { ZmtpDecoder } from "../src/decoder.js";
 import type { DecoderLimits, DecoderSink } from "../src/decoder.js";
 import type { ZmtpError } from "../src/errors.js";
 import type { Greeting } from "../src/protocol.js";
 
 /** Hex of bytes. */
-export function hexOf(data: Uint8Array): string {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("hex");
-}
+export const hexOf = toHex;
 
 /** A deterministic pseudo-random payload of `size` bytes. */
-export function pattern(size: number, seed: number): Buffer {
-  const data = Buffer.allocUnsafe(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    data[i] = x & 0xff;
-  }
-  return data;
-}
+export const pattern = pseudoRandomBytes;
 
 /** A seeded PRNG (mulberry32): floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The shared protocol folder beside the repository (or $ZRPC_SHARED_DIR). */
-export function sharedDir(): string {
-  if (process.env.ZRPC_SHARED_DIR) return process.env.ZRPC_SHARED_DIR;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "pnpm-workspace.yaml"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found");
-    dir = up;
-  }
-  return resolve(dir, "..", "shared");
-}
+export const prng = seededRandom;
 
 /** One direction of the recorded libzmq connection zmtp_tcp_call_add.json. */
 export interface RecordedDirection {
@@ -71,16 +36,12 @@ export interface RecordedPart {
 
 /** Loads both directions of the recorded ZMTP connection. */
 export function recordedConnection(): Record<"client->server" | "server->client", RecordedDirection> {
-  const file = join(sharedDir(), "protocol", "vectors", "zmtp_tcp_call_add.json");
-  const vector = JSON.parse(readFileSync(file, "utf8")) as {
-    messages: { direction: string; chunk_hex: string }[];
-    zmtp: Record<string, RecordedPart[]>;
-  };
+  const vector = loadVector("zmtp_tcp_call_add");
   const direction = (name: "client->server" | "server->client"): RecordedDirection => ({
     chunks: vector.messages
-      .filter((message) => message.direction === name && message.chunk_hex.length > 0)
-      .map((message) => Buffer.from(message.chunk_hex, "hex")),
-    parts: vector.zmtp[name] ?? [],
+      .filter((message) => message.direction === name && (message.chunk_hex ?? "").length > 0)
+      .map((message) => Buffer.from(message.chunk_hex!, "hex")),
+    parts: vector.zmtp?.[name] ?? [],
   });
   return { "client->server": direction("client->server"), "server->client": direction("server->client") };
 }

@@ -1,49 +1,27 @@
 import { Buffer } from "node:buffer";
+import { Resources, reader as readIterable } from "@zrpc/test-support";
+import type { Reader as GenericReader } from "@zrpc/test-support";
 import { afterEach } from "vitest";
 import type { TransportMessage, ZmtpMonitorEvent, ZmtpTransport } from "../src/index.js";
 
 /** Loopback with an ephemeral port. */
 export const LOOPBACK = "tcp://127.0.0.1:*";
 
-const opened: { close(): unknown }[] = [];
+const opened = new Resources();
 
 /** Registers something to close after the current test. */
 export function track<T extends { close(): unknown }>(resource: T): T {
-  opened.push(resource);
-  return resource;
+  return opened.add(resource);
 }
 
-afterEach(async () => {
-  const resources = opened.splice(0);
-  await Promise.all(resources.map((resource) => Promise.resolve(resource.close())));
-});
+afterEach(() => opened.closeAll("parallel"));
 
 /** Reads a transport one message at a time through its single iterator. */
-export interface Reader {
-  next(): Promise<TransportMessage>;
-  take(count: number): Promise<TransportMessage[]>;
-  done(): Promise<boolean>;
-}
+export type Reader = GenericReader<TransportMessage>;
 
 /** The (only) iterator of a transport, wrapped: `next()` rejects if iteration ended. */
 export function reader(transport: ZmtpTransport): Reader {
-  const iterator = transport[Symbol.asyncIterator]();
-  const next = async (): Promise<TransportMessage> => {
-    const result = await iterator.next();
-    if (result.done === true) throw new Error("iteration ended");
-    return result.value;
-  };
-  return {
-    next,
-    async take(count) {
-      const messages: TransportMessage[] = [];
-      for (let i = 0; i < count; i++) messages.push(await next());
-      return messages;
-    },
-    async done() {
-      return (await iterator.next()).done === true;
-    },
-  };
+  return readIterable<TransportMessage>(transport);
 }
 
 /** Bytes of a UTF-8 string. */

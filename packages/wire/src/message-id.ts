@@ -59,16 +59,34 @@ export function createMessageIdGenerator(random: (bytes: Uint8Array) => void = d
   };
 }
 
+/** Where the process-wide generator lives, shared by every loaded copy (ESM, CJS) of this package. */
+const DEFAULT_GENERATOR_KEY = Symbol.for("zrpc.wire.messageIdGenerator");
+
 let defaultGenerator: (() => Uint8Array) | undefined;
+
+/** The process-wide generator: the one on `globalThis`, else a new one stored there. */
+function processGenerator(): () => Uint8Array {
+  const holder = globalThis as unknown as Record<symbol, unknown>;
+  const existing = holder[DEFAULT_GENERATOR_KEY];
+  if (typeof existing === "function") return existing as () => Uint8Array;
+  const own = createMessageIdGenerator();
+  // A value that is not a generator (left by something else) stays; this copy then keeps its own.
+  if (existing === undefined && !Object.prototype.hasOwnProperty.call(globalThis, DEFAULT_GENERATOR_KEY)) {
+    Object.defineProperty(globalThis, DEFAULT_GENERATOR_KEY, { value: own, enumerable: false, writable: false, configurable: false });
+  }
+  return own;
+}
 
 /**
  * A fresh zerorpc-python style message id: 32 bytes of ASCII lowercase hex (an 8-digit counter
  * then a 24-digit random base), e.g. `c090f3843ba94c8696ef0366dfcf8cd8`, to be sent as bin.
  * Uses one process-wide generator (see {@link createMessageIdGenerator}) seeded from
- * `globalThis.crypto.getRandomValues` on first use.
+ * `globalThis.crypto.getRandomValues` on first use, as zerorpc-python has one per process: it is
+ * kept on `globalThis` under `Symbol.for("zrpc.wire.messageIdGenerator")`, so the ESM and the CJS
+ * build loaded in one process take their ids from the same counter.
  */
 export function newMessageId(): Uint8Array {
-  return (defaultGenerator ??= createMessageIdGenerator())();
+  return (defaultGenerator ??= processGenerator())();
 }
 
 /** Latin-1 text of a byte array (one char per byte), in chunks to stay within argument limits. */

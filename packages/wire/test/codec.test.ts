@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EncodeError, Ext, Float64, ProtocolError, decodeEvent, decodeValue, encodeEvent, encodeEventChunks, encodeValue, f64 } from "../src/index.js";
 import { encode as referenceEncode } from "@msgpack/msgpack";
 import type { DecodeOptions, EncodeOptions, ProtocolErrorReason } from "../src/index.js";
-import { fromHex, toHex } from "./support/shared.js";
+import { fromHex, toHex } from "@zrpc/test-support";
 
 const enc = (value: unknown, options?: EncodeOptions): string => toHex(encodeValue(value, options));
 const dec = (hex: string, options?: DecodeOptions): unknown => decodeValue(fromHex(hex), options);

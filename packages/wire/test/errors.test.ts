@@ -166,3 +166,16 @@ describe("ZrpcError.from", () => {
     expect(source.ZrpcError.from({ message: "like an error" }).message).toBe("like an error");
   });
 });
+
+describe("process-wide message ids across copies", () => {
+  it("takes the ids of the ESM and the CJS build from one generator (one base, one counter)", () => {
+    const decoder = new TextDecoder();
+    const ids = [esm.newMessageId(), cjs.newMessageId(), source.newMessageId(), esm.newMessageId()].map((id) => decoder.decode(id));
+    const bases = new Set(ids.map((id) => id.slice(8)));
+    const counters = ids.map((id) => Number.parseInt(id.slice(0, 8), 16));
+    // A reset (new base) may fall between two of them, once in about 2^31 ids; then the counters restart.
+    if (bases.size === 1) expect(counters.slice(1).map((value, i) => value - counters[i]!)).toEqual([1, 1, 1]);
+    else expect(bases.size).toBe(2);
+    expect(new Set(ids).size).toBe(4);
+  });
+});

@@ -12,7 +12,7 @@ import {
   encodeValue,
 } from "../src/index.js";
 import type { Event, ProtocolErrorReason, WireHeader } from "../src/index.js";
-import { fromHex, toHex } from "./support/shared.js";
+import { fromHex, toHex } from "@zrpc/test-support";
 
 const ID = new TextEncoder().encode("39df24fe3d26491f862e270b1e8462df");
 const ID_HEX = "c420" + toHex(ID);

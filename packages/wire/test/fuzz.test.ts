@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError, decodeEvent, encodeValue } from "../src/index.js";
 import type { DecodeOptions, Event } from "../src/index.js";
-import { fromHex, loadVectors } from "./support/shared.js";
+import { fromHex, loadVectors } from "@zrpc/test-support";
 
 const ITERATIONS = 100_000;
 const SEED = 0x5eed_2024;

@@ -1,6 +1,6 @@
-// shared/protocol/probes.json records what real zerorpc-python peers did with hand-made (often
+// The probes (probes.json, vendored in @zrpc/test-support) record what real zerorpc-python peers did with hand-made (often
 // invalid) messages. It holds one-line outcomes only, no request bytes, so the malformed messages
-// are rebuilt here from PROTOCOL.md's description of each probe, and our verdict is compared with
+// are rebuilt here from the description of each probe (docs/protocol/), and our verdict is compared with
 // Python's. Every probe is accounted for: either checked below or listed as out of scope for the
 // wire layer (with the package that owns it), and both lists are checked against the file.
 import { describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ import {
   splitRouterFrames,
 } from "../src/index.js";
 import type { Event, MessageId, WireHeader } from "../src/index.js";
-import { loadProbes, toHex } from "./support/shared.js";
+import { loadProbes, toHex } from "@zrpc/test-support";
 import { fromTypedJson, toTypedJson } from "./support/typed-json.js";
 
 const probes = loadProbes().probes;

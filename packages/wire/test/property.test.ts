@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Ext, Float64, decodeValue, encodeValue, timestampFromDate } from "../src/index.js";
 import type { WireValue } from "../src/index.js";
-import { toHex } from "./support/shared.js";
+import { toHex } from "@zrpc/test-support";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const key = fc.string({ maxLength: 12, unit: "binary" }).filter((text) => text !== "__proto__");

@@ -9,7 +9,7 @@ import {
   timestampParts,
   timestampToDate,
 } from "../src/index.js";
-import { toHex } from "./support/shared.js";
+import { toHex } from "@zrpc/test-support";
 
 const extHex = (ext: Ext): string => toHex(encodeValue(ext));
 

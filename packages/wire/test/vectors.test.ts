@@ -1,4 +1,4 @@
-// Golden transcripts recorded from zerorpc-python (shared/protocol/vectors): every payload frame
+// Golden transcripts recorded from zerorpc-python (vendored in @zrpc/test-support): every payload frame
 // must decode to the recorded typed JSON and re-encode to the very same bytes, both from the
 // decoded value and from a value rebuilt from the typed JSON (which proves the encoder picks the
 // same msgpack formats as Python's packer).
@@ -16,8 +16,8 @@ import {
   splitRouterFrames,
 } from "../src/index.js";
 import type { Event, WireHeader } from "../src/index.js";
-import { fromHex, loadVectors, toHex } from "./support/shared.js";
-import type { Vector, VectorFrame } from "./support/shared.js";
+import { fromHex, loadVectors, toHex } from "@zrpc/test-support";
+import type { Vector, VectorFrame } from "@zrpc/test-support";
 import { fromTypedJson, toTypedJson } from "./support/typed-json.js";
 
 const vectors = loadVectors();

@@ -8,8 +8,8 @@ import { UsageError } from "../errors.js";
 import { JsonSyntaxError, formatJson, parseJson } from "../json.js";
 import { Progress } from "../progress.js";
 import { printError, printLine } from "../output.js";
-import { DEFAULT_TRANSPORT, transportOption } from "../transport.js";
-import type { TransportName } from "../transport.js";
+import { DEFAULT_TRANSPORT, transportFactory, transportOption } from "../transport.js";
+import type { TransportName, ZeromqLoader } from "../transport.js";
 
 /** `zrpc call --help`. */
 export const CALL_HELP = `Usage: zrpc call ENDPOINT METHOD [ARGS...] [options]
@@ -35,7 +35,8 @@ Options:
       --timeout SEC    how long to wait for the first reply (default 30; 0 = forever)
       --heartbeat SEC  heartbeat interval in seconds (default 5; use the server's)
       --transport T    zmtp (pure-TypeScript ZMTP, no native addon; the default) or zeromq
-                       (zeromq.js, libzmq); either reaches a server on either, or zerorpc-python
+                       (zeromq.js, libzmq); either reaches a server on either, or zerorpc-python;
+                       zeromq needs: npm install @zrpc/transport-zeromq
   -v, --verbose        print the remote traceback of an error
   -q, --quiet          no progress on stderr (it is only shown when stderr is a terminal)
   -h, --help           show this help
@@ -80,6 +81,8 @@ export interface ClientSettings {
   readonly timeoutSeconds: number;
   /** The transport of the client's DEALER. */
   readonly transport: TransportName;
+  /** Loads @zrpc/transport-zeromq (for tests); default: import it. */
+  readonly loadZeromq?: ZeromqLoader;
 }
 
 /** Connects a client for `call` / `inspect` on a DEALER of the chosen transport. */
@@ -89,10 +92,11 @@ export async function openClient(address: Address, settings: ClientSettings): Pr
     timeoutMs: settings.timeoutSeconds > 0 ? settings.timeoutSeconds * 1000 : null,
   };
   // A command line client should not wait a second at exit for messages nobody will read.
-  const linger = 100;
-  return settings.transport === "zeromq"
-    ? connect(address.endpoint, { ...options, transport: "zeromq", zeromq: { linger } })
-    : connect(address.endpoint, { ...options, transport: "zmtp", zmtp: { linger } });
+  const transport = await transportFactory(settings.transport, {
+    linger: 100,
+    ...(settings.loadZeromq !== undefined && { loadZeromq: settings.loadZeromq }),
+  });
+  return connect(address.endpoint, { ...options, transport });
 }
 
 /** Reads `--timeout`, `--heartbeat` and `--transport`. */

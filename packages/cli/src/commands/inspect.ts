@@ -29,7 +29,8 @@ Options:
       --timeout SEC    how long to wait for each reply (default 30; 0 = forever)
       --heartbeat SEC  heartbeat interval in seconds (default 5; use the server's)
       --transport T    zmtp (pure-TypeScript ZMTP, no native addon; the default) or zeromq
-                       (zeromq.js, libzmq); either reaches a server on either, or zerorpc-python
+                       (zeromq.js, libzmq); either reaches a server on either, or zerorpc-python;
+                       zeromq needs: npm install @zrpc/transport-zeromq
   -v, --verbose        say on stderr when the fallback was used
   -q, --quiet          no progress on stderr (it is only shown when stderr is a terminal)
   -h, --help           show this help

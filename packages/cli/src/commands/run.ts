@@ -2,7 +2,7 @@
 // configuration, imports every app's rpcs module, serves the default registry, drains on
 // SIGINT / SIGTERM.
 import { createServer, registry } from "@zrpc/server";
-import type { Logger, Server, ServerMiddleware } from "@zrpc/server";
+import type { Logger, Server, ServerMiddleware, TransportFactory } from "@zrpc/server";
 import { DEFAULT_PORT, parseAddress } from "../address.js";
 import type { Address } from "../address.js";
 import { loadApps } from "../apps.js";
@@ -15,8 +15,7 @@ import { ModuleLoadError, UsageError, describeError } from "../errors.js";
 import { formatJson } from "../json.js";
 import { displayPath } from "../loader.js";
 import { columns, firstDocLine, printError, printLine, signature } from "../output.js";
-import { DEFAULT_TRANSPORT, transportOption } from "../transport.js";
-import type { TransportName } from "../transport.js";
+import { DEFAULT_TRANSPORT, transportFactory, transportOption } from "../transport.js";
 
 /** `zrpc run --help`. */
 export const RUN_HELP = `Usage: zrpc run [ADDRESS] [options]
@@ -34,13 +33,14 @@ ADDRESS (default 127.0.0.1:${DEFAULT_PORT}):
   ipc:///tmp/app.sock  a ZeroMQ ipc endpoint (Unix socket)
 
 Options:
-  -c, --config PATH    configuration file (default: zrpc.config.{ts,mts,mjs,js,json} in
+  -c, --config PATH    configuration file (default: zrpc.config.{ts,mts,cts,js,mjs,cjs,json} in
                        the current directory)
       --heartbeat SEC  heartbeat interval in seconds (default: server.heartbeat, else 5);
                        clients must use the same
       --grace SEC      how long a stop waits for calls in flight (default: server.grace, else 10)
       --transport T    zmtp (pure-TypeScript ZMTP, no native addon) or zeromq (zeromq.js,
-                       libzmq) (default: server.transport, else zmtp); clients may use either
+                       libzmq) (default: server.transport, else zmtp); clients may use either;
+                       zeromq needs: npm install @zrpc/transport-zeromq
   -v, --verbose        say what discovery does (apps skipped, modules loaded) and log
                        introspection calls too
   -q, --quiet          no per-call log lines on stderr
@@ -128,7 +128,7 @@ function describeMethods(name: string, config: LoadedConfig, apps: readonly Disc
  * Binds a ROUTER of `transport` to `endpoint` and serves it with `server`; resolves with the
  * endpoints bound (wildcard ports resolved).
  */
-async function listen(server: Server, endpoint: string, transport: TransportName): Promise<string[]> {
+async function listen(server: Server, endpoint: string, transport: TransportFactory): Promise<string[]> {
   return server.bind(endpoint, { transport });
 }
 
@@ -190,13 +190,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     if (registry.names().length === 0) {
       note(
         "warning: no methods are registered. Do the apps have rpcs modules that call register() from @zrpc/server " +
-          "(as ES modules, importing the same @zrpc/server as zrpc)? Run with --verbose to see what discovery did.",
+          "(ES modules and CommonJS alike; an incompatible version of @zrpc/server keeps a registry of its own)? " +
+            "Run with --verbose to see what discovery did.",
       );
     }
     const heartbeat = heartbeatFlag ?? config.server.heartbeat ?? 5;
     const grace = graceFlag ?? config.server.grace ?? 10;
     const name = config.server.name ?? "zrpc";
     const transport = transportFlag ?? config.server.transport ?? DEFAULT_TRANSPORT;
+    // Before the server exists: a missing @zrpc/transport-zeromq is reported with what to install.
+    const factory = await transportFactory(transport);
     const logger: Logger = {
       warn: (message, error) => note(`warning: ${message}${error === undefined ? "" : `: ${describeError(error)}`}`),
       ...(verbose ? { debug: (message: string) => note(message) } : {}),
@@ -212,7 +215,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     });
     let endpoints: string[];
     try {
-      endpoints = await listen(server, address.endpoint, transport);
+      endpoints = await listen(server, address.endpoint, factory);
     } catch (error) {
       await server.close(0);
       throw new RunError(`cannot listen on ${address.endpoint}: ${(error as Error).message}`, { cause: error });

@@ -4,7 +4,7 @@
 // as zerorpc-python re-sends it).
 import { Ext, Float64 } from "../../src/index.js";
 import type { WireValue } from "../../src/index.js";
-import { fromHex, toHex } from "./shared.js";
+import { fromHex, toHex } from "@zrpc/test-support";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -1,0 +1,58 @@
+// `zeromq(options)`: this transport as a value for the `transport` option of @zrpc/client's
+// `connect`, @zrpc/server's `bind`/`connect`, @zrpc/pool and the one-way helpers.
+import type { OpenedTransport, TransportDefaults, TransportFactory, TransportKind } from "@zrpc/channel";
+import type { ZeromqTransportOptions } from "./options.js";
+import { createZeromqTransport } from "./transport.js";
+
+/** Options of {@link zeromq}: every option of {@link createZeromqTransport} except the endpoints. */
+export type ZeromqFactoryOptions = Omit<ZeromqTransportOptions, "bind" | "connect">;
+
+/** A {@link TransportFactory} that opens zeromq.js transports. */
+export interface ZeromqTransportFactory extends TransportFactory {
+  readonly name: "zeromq";
+  /** The options every socket is opened with (a copy of what was given). */
+  readonly options: Readonly<ZeromqFactoryOptions>;
+}
+
+/**
+ * The zeromq.js transport (libzmq, for CURVE and libzmq's socket options) as a
+ * {@link TransportFactory}: `server.bind(endpoint, { transport: zeromq({ curve: { secretKey } }) })`.
+ * `options` apply to every socket it opens; `routingId` and `subscribe` apply only to the kinds
+ * that have them. An options value wins over what the caller supplies: its `maxMessageSize` over
+ * the client's or server's `maxMessageBytes`, its `onAuthFailure` over the server's (which logs
+ * refused CURVE handshakes when `curve` is set). Invalid options are reported when a socket is
+ * opened.
+ */
+export function zeromq(options: ZeromqFactoryOptions = {}): ZeromqTransportFactory {
+  if (typeof options !== "object" || options === null) throw new TypeError("zeromq() takes an options object");
+  const own: ZeromqFactoryOptions = { ...options };
+  for (const key of ["bind", "connect"]) {
+    if (Object.hasOwn(own, key)) {
+      throw new TypeError(`zeromq() takes no ${key} option: pass the endpoints to connect(), server.bind() or server.connect()`);
+    }
+  }
+  return Object.freeze({
+    name: "zeromq" as const,
+    options: Object.freeze(own),
+    open(
+      kind: TransportKind,
+      how: "bind" | "connect",
+      endpoint: string | readonly string[],
+      defaults: TransportDefaults = {},
+    ): Promise<OpenedTransport> {
+      const { routingId, subscribe, ...rest } = own;
+      const maxMessageSize = own.maxMessageSize ?? defaults.maxMessageSize;
+      // The caller's handler only where a handshake can fail (CURVE): setting one makes the
+      // transport watch its socket's handshake events.
+      const onAuthFailure = own.onAuthFailure ?? (own.curve === undefined ? undefined : defaults.onAuthFailure);
+      return createZeromqTransport(kind, {
+        ...rest,
+        ...(maxMessageSize !== undefined && { maxMessageSize }),
+        ...(onAuthFailure !== undefined && { onAuthFailure }),
+        ...(kind === "dealer" && routingId !== undefined && { routingId }),
+        ...(kind === "sub" && subscribe !== undefined && { subscribe }),
+        [how]: endpoint,
+      });
+    },
+  });
+}
