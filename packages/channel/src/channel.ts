@@ -21,7 +21,7 @@ export type ChannelEnd =
 export interface ChannelSettings {
   /** Heartbeat interval in ms; 0 turns heartbeats (and loss detection) off for this side. */
   readonly heartbeatMs: number;
-  /** Do not send heartbeats before the peer's first one (PROTOCOL.md section 7, passive mode). */
+  /** Do not send heartbeats before the peer's first one (docs/protocol section 7, passive mode). */
   readonly passiveHeartbeat: boolean;
   /** Receive buffer `B`: how many events the peer may have in flight to us (default 100). */
   readonly receiveBuffer: number;
@@ -50,7 +50,7 @@ type Waiter = TakeReceiver;
 const HEARTBEAT_ARGS: readonly number[] = Object.freeze([0]);
 
 /**
- * One call's conversation (PROTOCOL.md section 5): every event whose `response_to` is this
+ * One call's conversation (docs/protocol section 5): every event whose `response_to` is this
  * channel's id. It keeps both per-channel mechanisms of zerorpc:
  *
  * - heartbeat (section 7): `_zpc_hb [0]` every interval, and the peer is lost when none of its
@@ -240,7 +240,7 @@ export class Channel {
 
   /**
    * Take the next application event (not `_zpc_hb` / `_zpc_more`). Before every take but the
-   * first, grants the peer more credit when its window fell under half (PROTOCOL.md section 8).
+   * first, grants the peer more credit when its window fell under half (docs/protocol section 8).
    * Rejects when the channel ends with nothing buffered. Only one take may be pending.
    */
   take(): Promise<Event> {
@@ -382,7 +382,7 @@ export class Channel {
     this.compatV2 = this.remoteVersion === undefined || this.remoteVersion < PROTOCOL_VERSION;
     this.takenFirst = true;
     this.reserved = 0;
-    // PROTOCOL.md section 7: a server is passive towards requests without v or with v < 2.
+    // docs/protocol section 7: a server is passive towards requests without v or with v < 2.
     if (this.remoteVersion !== undefined && this.remoteVersion >= 2 && !this.settings.passiveHeartbeat) this.startHeartbeat();
   }
 
@@ -415,7 +415,7 @@ export class Channel {
       return;
     }
     if (this.buffered >= this.settings.receiveBuffer) {
-      // PROTOCOL.md section 8: a peer that ignores our window is an error on this channel only.
+      // docs/protocol section 8: a peer that ignores our window is an error on this channel only.
       this.finish({
         kind: "overflow",
         error: new ZrpcError("limit", `channel queue overflow: peer sent more than ${this.settings.receiveBuffer} events without credit`),

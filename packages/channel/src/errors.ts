@@ -2,7 +2,7 @@ import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
 
 /**
  * The peer of a channel stopped heartbeating: nothing arrived from it as `_zpc_hb` for more than
- * two heartbeat intervals (PROTOCOL.md section 7). Raised on both sides: a client call rejects
+ * two heartbeat intervals (docs/protocol section 7). Raised on both sides: a client call rejects
  * with it, a server handler's signal aborts with it.
  */
 export class LostRemote extends ZrpcError {

@@ -3,7 +3,7 @@
 
 /**
  * Names of zrpc's wire extensions. Every one of them is an extra header key or an extra channel
- * event, which zerorpc-python tolerates (PROTOCOL.md section 4.1: extra header keys are ignored
+ * event, which zerorpc-python tolerates (docs/protocol section 4.1: extra header keys are ignored
  * everywhere; an unknown event on an open channel is queued and never read).
  *
  * - `deadlineKey` (`"zrpc_deadline"`): request header key; the absolute time (Unix epoch

@@ -7,7 +7,7 @@ import type { Clock } from "./clock.js";
 import { HeartbeatTimers } from "./heartbeat-timers.js";
 import type { Peer, Transport } from "./transport.js";
 
-/** Default heartbeat interval: 5 s, zerorpc-python's default (PROTOCOL.md section 7). */
+/** Default heartbeat interval: 5 s, zerorpc-python's default (docs/protocol section 7). */
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 /** Default receive buffer `B` per channel: 100, zerorpc-python's default (section 8). */
 export const DEFAULT_RECEIVE_BUFFER = 100;
@@ -20,7 +20,7 @@ export const DEFAULT_MAX_CHANNELS_PER_PEER = 10_000;
 
 /** Why an incoming message was dropped without reaching a channel. */
 export type DropReason =
-  | "unroutable" // response_to names no open channel (PROTOCOL.md section 5: dropped quietly)
+  | "unroutable" // response_to names no open channel (docs/protocol section 5: dropped quietly)
   | "no-response-to" // a client got an event that opens no channel
   | "duplicate-id" // a peer opened a second channel with the id of one still open
   | "closing" // the multiplexer is shutting down
@@ -84,7 +84,7 @@ export interface OpenChannelOptions {
 const DEALER_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([]) });
 
 /**
- * Routes the events of one transport into channels (PROTOCOL.md section 5): an event without
+ * Routes the events of one transport into channels (docs/protocol section 5): an event without
  * `response_to` opens a channel (server role), every other event goes to the channel its
  * `response_to` names, and events for no open channel are dropped. Server channels are keyed by
  * peer and id, so two clients may use the same id at once (zerorpc-python keys by id alone and

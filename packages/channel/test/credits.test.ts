@@ -44,7 +44,7 @@ function streamSetup(n: number, receiveBuffer?: number) {
   return { sent, serverMux, clientMux };
 }
 
-describe("flow control (PROTOCOL.md section 8)", () => {
+describe("flow control (docs/protocol section 8)", () => {
   it("grants [100] after the first item, then [51] every 51 items (stream_150)", async () => {
     const { sent, serverMux, clientMux } = streamSetup(150);
     const items = await consume(clientMux.open("range", [150]));

@@ -33,7 +33,7 @@ function heartbeatTimes(raw: Recorder): number[] {
   return raw.events.flatMap((e, i) => (e.name === "_zpc_hb" ? [raw.times[i]!] : []));
 }
 
-describe("heartbeat (PROTOCOL.md section 7)", () => {
+describe("heartbeat (docs/protocol section 7)", () => {
   it("sends _zpc_hb [0] every interval, the first one interval after open", async () => {
     const { raw, channel, beat, mux } = await clientAgainstRawServer();
     for (let t = 0; t < 5; t++) {

@@ -1,5 +1,5 @@
 // `zrpc inspect` (a child process) against zrpc servers in this process: one that answers
-// `_zerorpc_inspect`, and ones that fail it like zerorpc-python on Python >= 3.11 (PROTOCOL.md
+// `_zerorpc_inspect`, and ones that fail it like zerorpc-python on Python >= 3.11 (docs/protocol
 // sections 10 and 13), made with a middleware (the built-in introspection methods go through
 // middleware like any method, and `_zerorpc_*` names cannot be registered).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

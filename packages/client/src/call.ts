@@ -1,5 +1,5 @@
 // One call's life on the calling side: send the request, wait for the first reply (with the
-// timeout), then read OK / ERR / STREAM... / STREAM_DONE. PROTOCOL.md sections 6 and 9.
+// timeout), then read OK / ERR / STREAM... / STREAM_DONE. docs/protocol sections 6 and 9.
 import { LostRemote, ZrpcExtensions } from "@zrpc/channel";
 import type { CancelReason, Channel, Clock } from "@zrpc/channel";
 import { EventNames, ProtocolError } from "@zrpc/wire";
@@ -148,7 +148,7 @@ export function remoteErrorOf(host: CallHost, request: ClientRequest, site: Call
 
 /**
  * A channel-end error as the caller sees it: a `LostRemote` says whether retrying is safe, which
- * it is only if the server never answered (PROTOCOL.md section 7).
+ * it is only if the server never answered (docs/protocol section 7).
  * @internal
  */
 export function lostRemoteOf(error: unknown, gotReply: boolean): unknown {

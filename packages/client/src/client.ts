@@ -13,7 +13,7 @@ import type { CallValue, ClientProxy, MethodArgs, MethodName, StreamValue, Typed
 
 /**
  * A zerorpc client: calls methods of one server over one DEALER-style transport. Many calls run
- * at once on it, each in its own channel (PROTOCOL.md section 5).
+ * at once on it, each in its own channel (docs/protocol section 5).
  *
  * Give it a service type (`createClient<MyService>(...)`, `connect<MyService>(...)`) to check
  * method names, arguments and results at compile time; see {@link ClientProxy}.

@@ -25,7 +25,7 @@ export interface ConnectOptions extends Omit<ClientOptions, "transport">, Transp
  *
  * Several endpoints share one DEALER, which round-robins **every** message, heartbeats and
  * credits included; a call that outlives one round trip may then have its heartbeats go to the
- * wrong server. Use one client per server for long calls and streams (PROTOCOL.md section 2.1).
+ * wrong server. Use one client per server for long calls and streams (docs/protocol section 2.1).
  */
 export async function connect<TService = unknown>(
   endpoint: string | readonly string[],

@@ -4,7 +4,7 @@ import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
 
 /**
  * The server answered `ERR [name, message, traceback]` (code `"remote"`): the remote method raised.
- * zerorpc-python's `RemoteError` (PROTOCOL.md section 6.2).
+ * zerorpc-python's `RemoteError` (docs/protocol section 6.2).
  *
  * `message` is `"[ValueError] bad input"`: the remote exception name first, so the most
  * important part is always visible. The unprefixed text is in {@link RemoteError.rawMessage} and
@@ -48,7 +48,7 @@ const isRemoteError = defineErrorBrand(RemoteError, "zrpc.RemoteError");
 
 /**
  * No first reply arrived within the call's timeout (code `"timeout"`), zerorpc-python's
- * `TimeoutExpired` (PROTOCOL.md section 9). The message is Python's:
+ * `TimeoutExpired` (docs/protocol section 9). The message is Python's:
  * `timeout after 30s, when calling remote method sleep`.
  *
  * The client closed the call locally and sent nothing: the server may still be running it.

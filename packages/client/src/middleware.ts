@@ -18,7 +18,7 @@ export interface ClientRequest {
 }
 
 /**
- * Hooks around the client's calls, matching zerorpc-python's client hooks (PROTOCOL.md section
+ * Hooks around the client's calls, matching zerorpc-python's client hooks (docs/protocol section
  * 11) in a TypeScript shape. Every hook is optional; several middlewares run in registration order.
  * A hook that throws fails the call with what it threw.
  */

@@ -1,4 +1,4 @@
-// Fire-and-forget patterns (PROTOCOL.md section 6.4): PUSH -> PULL and PUB -> SUB. One event per
+// Fire-and-forget patterns (docs/protocol section 6.4): PUSH -> PULL and PUB -> SUB. One event per
 // single-frame message; no reply, no channel, no heartbeat, no credit.
 import type { Transport, TransportKind } from "@zrpc/channel";
 import { PROTOCOL_VERSION, ProtocolError, ZrpcError, decodeEvent, encodeEvent, newMessageId } from "@zrpc/wire";

@@ -10,7 +10,7 @@ export interface CallOptions {
   /**
    * Milliseconds to wait for the **first** reply (`OK`, `ERR`, the first `STREAM` or
    * `STREAM_DONE`); later stream items have no timeout, only the heartbeat ends a stalled stream
-   * (PROTOCOL.md section 9). Overrides the client's `timeoutMs`; `<= 0` disables the timeout for
+   * (docs/protocol section 9). Overrides the client's `timeoutMs`; `<= 0` disables the timeout for
    * this call. On expiry the call rejects with `TimeoutExpired` and is closed locally (nothing is
    * sent; the server learns through missing heartbeats).
    */
@@ -39,7 +39,7 @@ export interface CallOptions {
   readonly header?: Readonly<Record<string, unknown>>;
   /**
    * Receive buffer `B` of this call (zerorpc-python's `slots=`): how many stream items the server
-   * may have in flight; decides the `_zpc_more` grants (PROTOCOL.md section 8). Defaults to the
+   * may have in flight; decides the `_zpc_more` grants (docs/protocol section 8). Defaults to the
    * client's `receiveBuffer`. An integer >= 2.
    */
   readonly receiveBuffer?: number;
@@ -61,7 +61,7 @@ export interface ClientOptions {
    * Heartbeat interval in ms (default 5000, zerorpc-python's). The client sends `_zpc_hb` on every
    * open call at this interval and declares the server lost (`LostRemote`) when none of its
    * heartbeats arrived for more than two intervals. Must match the server's interval: there is no
-   * negotiation (PROTOCOL.md section 7). `0` or `null` turns heartbeats and loss detection off.
+   * negotiation (docs/protocol section 7). `0` or `null` turns heartbeats and loss detection off.
    */
   readonly heartbeatMs?: number | null;
   /**

@@ -1,4 +1,4 @@
-// Reading the calling side's reply events (PROTOCOL.md sections 4.3, 6.1, 6.2): OK's value and
+// Reading the calling side's reply events (docs/protocol sections 4.3, 6.1, 6.2): OK's value and
 // ERR's exception. The only module that knows the shapes of OK and ERR args.
 import { ProtocolError } from "@zrpc/wire";
 import type { Event } from "@zrpc/wire";
@@ -6,7 +6,7 @@ import { RemoteError } from "./errors.js";
 
 const utf8 = new TextDecoder("utf-8");
 
-/** A str, or a bin holding text (a Python 2 peer sends its `str` as bin, PROTOCOL.md section 14). */
+/** A str, or a bin holding text (a Python 2 peer sends its `str` as bin, docs/protocol section 14). */
 function text(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (value instanceof Uint8Array) return utf8.decode(value);

@@ -15,7 +15,7 @@ type PlainIterable = string | readonly unknown[] | ArrayBufferView | ReadonlyMap
 /**
  * The item type of a streaming result, or `never` when `TResult` is not a stream. A server method
  * streams when it returns a `Generator`, `AsyncGenerator`, `Iterable` or `AsyncIterable` that is
- * not a string, array, typed array or map (PROTOCOL.md section 6.3).
+ * not a string, array, typed array or map (docs/protocol section 6.3).
  */
 export type StreamItem<TResult> = TResult extends PlainIterable
   ? never

@@ -1,6 +1,6 @@
 // The fast form of `Client.call()`: one promise per call and callbacks for everything else. Used
 // when no middleware has an `around` hook (those need the promise chain of CallCore); the outcome
-// is the same as CallCore's awaited form in every case (PROTOCOL.md sections 6 and 9).
+// is the same as CallCore's awaited form in every case (docs/protocol sections 6 and 9).
 import { ZrpcExtensions } from "@zrpc/channel";
 import type { CancelReason, Channel, TakeReceiver } from "@zrpc/channel";
 import { EventNames, ProtocolError } from "@zrpc/wire";

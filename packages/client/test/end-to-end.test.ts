@@ -6,7 +6,7 @@ import { zeromq } from "@zrpc/transport-zeromq";
 import { zmtp } from "@zrpc/transport-zmtp";
 import { RemoteError, TimeoutExpired, connect } from "../src/index.js";
 
-/** A part of the interop TestService (TEST-SERVICE.md). */
+/** A part of the interop TestService (docs/protocol/test-service.md). */
 class TestService {
   add(a: number, b: number): number {
     return a + b;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import type { CallResult, Client, ClientProxy, StreamItem } from "../src/index.js";
 import { FakeServer } from "./helpers.js";
 
-/** The interop TestService (TEST-SERVICE.md), as a TypeScript server would declare it. */
+/** The interop TestService (docs/protocol/test-service.md), as a TypeScript server would declare it. */
 interface TestService {
   echo<T>(x: T): T;
   add(a: number, b: number): number;

@@ -107,7 +107,7 @@ describe("one-way patterns over ZeroMQ", () => {
     const got = new Promise<Event>((resolve) => (resolveGot = resolve));
     const subscriber = track(await bindSubscriber(LOOPBACK, (event) => resolveGot(event)));
     const publisher = track(await connectPublisher(subscriber.endpoints[0]!));
-    // A SUB misses what was published before its subscription reached the PUB (PROTOCOL.md 6.4):
+    // A SUB misses what was published before its subscription reached the PUB (docs/protocol §6.4):
     // publish until one arrives, each round waiting for the delivery or a short tick (bounded).
     let event: Event | undefined;
     void got.then((e) => (event = e));

@@ -1,4 +1,4 @@
-// The checks of TEST-SERVICE.md "What the checks cover", run with our client against any
+// The checks of docs/protocol/test-service.md "What the checks cover", run with our client against any
 // TestService server endpoint (ours, or zerorpc-python's reference one).
 import { RemoteError, TimeoutExpired } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
@@ -688,7 +688,7 @@ function miscChecks(): Check[] {
 }
 
 /**
- * Every check of TEST-SERVICE.md "What the checks cover" (the one-way patterns are separate: see
+ * Every check of docs/protocol/test-service.md "What the checks cover" (the one-way patterns are separate: see
  * the CLI's push/pull/pub/sub commands), in the order they are reported.
  */
 export function createChecks(): Check[] {

@@ -1,4 +1,4 @@
-// The one-way patterns of TEST-SERVICE.md (PUSH/PULL, PUB/SUB): what a sender sends, and how a
+// The one-way patterns of docs/protocol/test-service.md (PUSH/PULL, PUB/SUB): what a sender sends, and how a
 // receiver reports what it got (`CALL {"name": ..., "args": ...}` in typed JSON).
 import type { Event, WireValue } from "@zrpc/wire";
 import { stringifyTypedJson, toTypedJson } from "./typed-json.js";
@@ -10,7 +10,7 @@ export interface OneWayCall {
 }
 
 /**
- * The round a sender sends, in order (TEST-SERVICE.md "One-way patterns"):
+ * The round a sender sends, in order (docs/protocol/test-service.md "One-way patterns"):
  * `echo("pushed")`, `add(1, 2)`, `echo({"k": [nil, true, 1.5, bin(00 ff), "\u2603"]})`.
  */
 export function oneWayRound(): OneWayCall[] {

@@ -158,7 +158,7 @@ async function replay(vector: Vector): Promise<ReplayOutcome> {
         failure ??= new Error(`${vector.scenario}: reply ${event.name} with unknown response_to ${String(to)}`);
       } else {
         channel.received.push({ frames, payload, event });
-        // A server MUST respect credits: 1 initial + what we granted (PROTOCOL.md section 8).
+        // A server MUST respect credits: 1 initial + what we granted (docs/protocol section 8).
         if (channel.received.length > 1 + channel.granted) {
           failure ??= new Error(`${vector.scenario}: ${channel.received.length} items received with only ${1 + channel.granted} credits`);
         }

@@ -1,5 +1,5 @@
 // The checks zerorpc-node's client runs against a TestService server (ours), in the spirit of
-// TEST-SERVICE.md "What the checks cover", spelled with zerorpc-node's API (`client.invoke`).
+// docs/protocol/test-service.md "What the checks cover", spelled with zerorpc-node's API (`client.invoke`).
 //
 // A zerorpc-node program holds plain JS values (numbers, strings, Buffers, objects), encoded and
 // decoded by msgpack-lite. So each value check looks at three things:

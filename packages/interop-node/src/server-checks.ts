@@ -1,5 +1,5 @@
 // Checks added to @zrpc/conformance's 100 when our client runs against zerorpc-node's server:
-// things TEST-SERVICE.md asks of every server that the 100 checks cannot see from the client side
+// things docs/protocol/test-service.md asks of every server that the 100 checks cannot see from the client side
 // alone. They use the conformance Check shape, so runChecks runs them with the others.
 import { TimeoutExpired } from "@zrpc/client";
 import { CheckFailure } from "@zrpc/conformance";

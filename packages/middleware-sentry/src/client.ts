@@ -89,7 +89,7 @@ function propagate(header: Record<string, unknown>): void {
  * outcome (a `RemoteError` is `internal_error` with `error.type` the remote exception name; a
  * timeout `deadline_exceeded`; a lost server `unavailable`), and the trace travels to the server
  * in the extra header keys `sentry-trace` and `baggage`, where {@link sentryServerMiddleware}
- * continues it. zerorpc-python servers ignore extra header keys (PROTOCOL.md section 4.1), so the
+ * continues it. zerorpc-python servers ignore extra header keys (docs/protocol section 4.1), so the
  * middleware is safe in front of any zerorpc server. Errors are not reported here: they reach the
  * calling code, which decides; each call leaves a breadcrumb.
  *

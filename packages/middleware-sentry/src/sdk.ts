@@ -120,7 +120,7 @@ export const SPAN_ORIGIN = "auto.rpc.zrpc";
 /** The `rpc.system` value for zerorpc (OpenTelemetry's RPC conventions). */
 export const RPC_SYSTEM = "zerorpc";
 
-/** Header keys of Sentry's trace propagation, sent as extra zerorpc header keys (PROTOCOL.md 4.1). */
+/** Header keys of Sentry's trace propagation, sent as extra zerorpc header keys (docs/protocol §4.1). */
 export const SENTRY_TRACE_KEY = "sentry-trace";
 /** @see SENTRY_TRACE_KEY */
 export const BAGGAGE_KEY = "baggage";

@@ -93,7 +93,7 @@ export type EvictReason =
 export interface PoolOptions<TService = unknown> extends Omit<ConnectOptions, "clock"> {
   /**
    * The servers: one endpoint or several. Each becomes its own connections (one DEALER per
-   * server, never one socket round-robining across servers; PROTOCOL.md section 2.1). A
+   * server, never one socket round-robining across servers; docs/protocol section 2.1). A
    * `tcp://name:port` whose host is a name, not an IP address, is resolved to every address it has
    * and re-resolved every `resolveIntervalMs` (a Kubernetes headless service).
    */

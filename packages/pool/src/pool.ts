@@ -179,7 +179,7 @@ const realClock: Clock = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };
 
-/** The ping zerorpc servers (Python ones too) answer `["pong", name]` to (PROTOCOL.md section 10). */
+/** The ping zerorpc servers (Python ones too) answer `["pong", name]` to (docs/protocol section 10). */
 const PING = "_zerorpc_ping";
 
 function noop(): void {}

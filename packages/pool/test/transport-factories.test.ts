@@ -109,7 +109,7 @@ describe.each(FACTORIES)("transport: %s(...)", (name, make) => {
     const publisher = track(await bindPublisher(LOOPBACK, { transport: factory.factory }));
     track(await connectSubscriber(publisher.endpoints[0]!, listener, { transport: factory.factory }));
     expect(factory.opens).toEqual(["pub bind", "sub connect"]);
-    // A SUB misses what was published before its subscription reached the PUB (PROTOCOL.md 6.4):
+    // A SUB misses what was published before its subscription reached the PUB (docs/protocol §6.4):
     // publish until one arrives, each round waiting for the delivery or a short tick.
     let event: Event | undefined;
     void got.then((value) => (event = value));

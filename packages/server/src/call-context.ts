@@ -21,7 +21,7 @@ export interface CallContext {
   readonly args: readonly unknown[];
   /**
    * The request's header: `message_id`, `v`, and any extra keys the client sent (task context,
-   * e.g. tracing ids; PROTOCOL.md section 11).
+   * e.g. tracing ids; docs/protocol section 11).
    */
   readonly header: Readonly<WireHeader>;
   /** The client (for ZeroMQ: its routing envelope and a key that identifies it). */

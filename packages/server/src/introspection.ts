@@ -1,4 +1,4 @@
-// zerorpc's built-in introspection methods, with the reply shapes of PROTOCOL.md section 10.
+// zerorpc's built-in introspection methods, with the reply shapes of docs/protocol section 10.
 import { ServiceError } from "./errors.js";
 import { cleandoc, pythonKeyText } from "./python.js";
 import { INTROSPECTION_PREFIX, createMethodSpec } from "./registry.js";

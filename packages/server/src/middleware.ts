@@ -1,6 +1,6 @@
 // Server middleware: hooks around every call, the zrpc counterpart of zerorpc-python's
 // `server_before_exec` / `server_after_exec` / `server_inspect_exception` / `get_task_context`
-// (PROTOCOL.md section 11), plus `around` (for transactions and tracing spans) and an exactly-once
+// (docs/protocol section 11), plus `around` (for transactions and tracing spans) and an exactly-once
 // `onEnd`.
 import type { CallContext } from "./call-context.js";
 

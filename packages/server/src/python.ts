@@ -1,5 +1,5 @@
 // Python-flavoured text: the messages zerorpc-python peers and users expect to see in ERR replies
-// and introspection results (PROTOCOL.md sections 4.1, 6.2 and 10).
+// and introspection results (docs/protocol sections 4.1, 6.2 and 10).
 import { Ext, Float64 } from "@zrpc/wire";
 
 /**
@@ -96,7 +96,7 @@ export function pythonTypeName(value: unknown): string {
 
 /**
  * Python's `repr()` of an exception built from a class name and a message, as a v1 peer gets it
- * in `ERR [repr]` (PROTOCOL.md section 4.1): `ValueError('boom')`, or `ValueError()` when the
+ * in `ERR [repr]` (docs/protocol section 4.1): `ValueError('boom')`, or `ValueError()` when the
  * message is empty.
  * @internal
  */
@@ -166,7 +166,7 @@ function leadingWhitespace(line: string): number {
 }
 
 /**
- * Python's `inspect.cleandoc`, which zerorpc-python applies to docstrings (PROTOCOL.md section
+ * Python's `inspect.cleandoc`, which zerorpc-python applies to docstrings (docs/protocol section
  * 10): tabs expanded, leading whitespace stripped from the first line, the smallest indentation of
  * the other non-blank lines removed from all of them, blank lines at both ends dropped.
  */

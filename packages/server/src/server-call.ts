@@ -1,4 +1,4 @@
-// One call on the answering side (PROTOCOL.md section 6): lookup, middleware, the handler, the
+// One call on the answering side (docs/protocol section 6): lookup, middleware, the handler, the
 // reply (OK / ERR / STREAM... STREAM_DONE) and exactly one outcome.
 import { ChannelClosedError, ZrpcExtensions, readDeadline } from "@zrpc/channel";
 import type { CancelReason, Channel, ChannelEnd, Clock, Peer } from "@zrpc/channel";
@@ -84,7 +84,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /**
  * The positional arguments from a request's args: zerorpc-python calls `method(*args)`, so an
  * array is used as is and any other iterable is expanded (a map gives its keys, a str its
- * characters, a bin its byte values); nil and scalars fail with TypeError (PROTOCOL.md 4.3).
+ * characters, a bin its byte values); nil and scalars fail with TypeError (docs/protocol §4.3).
  */
 function positionalArgs(method: string, raw: unknown): { args: readonly unknown[]; error?: ServiceError } {
   if (Array.isArray(raw)) return { args: raw };
@@ -481,7 +481,7 @@ export class ServerCall {
     let result: unknown;
     try {
       if (spec === undefined) {
-        // PROTOCOL.md 6.2: the method name is the whole message.
+        // docs/protocol §6.2: the method name is the whole message.
         throw new ServiceError("NameError", call.method);
       }
       for (const hook of middleware) {
@@ -521,7 +521,7 @@ export class ServerCall {
   }
 
   private generatorError(result: unknown, kind: string): ServiceError {
-    // PROTOCOL.md 6.3: a plain method returning a generator fails like Python, it is not streamed.
+    // docs/protocol §6.3: a plain method returning a generator fails like Python, it is not streamed.
     this.closeIteratorOf(result);
     return new ServiceError("TypeError", `can not serialize '${kind}' object`);
   }
@@ -655,7 +655,7 @@ export class ServerCall {
     });
     const name = safeString(reply.name);
     const message = safeString(reply.message);
-    // PROTOCOL.md 4.1: a request without v (or v < 2) is protocol v1 and gets ERR [repr].
+    // docs/protocol §4.1: a request without v (or v < 2) is protocol v1 and gets ERR [repr].
     const v1 = (this.channel.remoteVersion ?? 1) < 2;
     const args = v1 ? [pythonExceptionRepr(name, message)] : [name, message, safeString(reply.traceback)];
     try {

@@ -37,7 +37,7 @@ export interface ServerOptions {
    */
   readonly name?: string;
   /**
-   * Heartbeat interval in ms (PROTOCOL.md section 7). Default 5000, zerorpc-python's default;
+   * Heartbeat interval in ms (docs/protocol section 7). Default 5000, zerorpc-python's default;
    * `null` or `0` turns heartbeats and lost-client detection off. Use the same value as the
    * clients: each side judges the other by its own interval.
    */
@@ -350,7 +350,7 @@ class ZrpcServer implements Server {
     const message = `too many calls in progress from this client (maxChannelsPerPeer is ${limit})`;
     this.log.warn(`zrpc server: refused ${request.name} from peer ${peer.key || "(dealer)"}: ${message}`);
     if (this.closing !== undefined) return;
-    // PROTOCOL.md 4.1: a request without v (or v < 2) is protocol v1 and gets ERR [repr].
+    // docs/protocol §4.1: a request without v (or v < 2) is protocol v1 and gets ERR [repr].
     const v = request.header.v;
     const v1 = typeof v !== "number" || v < 2;
     answer("ERR", v1 ? [pythonExceptionRepr("LimitExceeded", message)] : ["LimitExceeded", message, ""]);

@@ -1,5 +1,5 @@
 // Argument names of a JavaScript function, read from its source text, for introspection
-// (`_zerorpc_args`, `_zerorpc_inspect`, PROTOCOL.md section 10) and Python-like arity checks.
+// (`_zerorpc_args`, `_zerorpc_inspect`, docs/protocol section 10) and Python-like arity checks.
 
 /** One declared positional parameter. */
 export interface ParamSpec {

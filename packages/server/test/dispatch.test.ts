@@ -67,7 +67,7 @@ function service() {
   return registry;
 }
 
-describe("request / reply (PROTOCOL.md 6.1)", () => {
+describe("request / reply (docs/protocol §6.1)", () => {
   it("answers OK [result] with response_to = the request id", async () => {
     const { client } = setup(service());
     const id = client.request("add", [2, 3]);
@@ -114,7 +114,7 @@ describe("request / reply (PROTOCOL.md 6.1)", () => {
   });
 });
 
-describe("errors (PROTOCOL.md 6.2)", () => {
+describe("errors (docs/protocol §6.2)", () => {
   it("answers ERR [name, message, traceback], all three str", async () => {
     const { client } = setup(service());
     const reply = await client.call("fail", ["boom"]);
@@ -148,7 +148,7 @@ describe("errors (PROTOCOL.md 6.2)", () => {
     expect((await client.call("fail", ["boom"])).args).toEqual(["ValueError", "boom", ""]);
   });
 
-  it("answers a v1 request (no v) with ERR [repr] (PROTOCOL.md 4.1)", async () => {
+  it("answers a v1 request (no v) with ERR [repr] (docs/protocol §4.1)", async () => {
     const { client } = setup(service());
     const reply = await client.call("fail", ["x"], { v: null });
     expect(reply.name).toBe("ERR");

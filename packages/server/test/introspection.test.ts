@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRegistry } from "../src/index.js";
 import { setup } from "./helpers.js";
 
-/** The TestService of TEST-SERVICE.md, declared through a registry (argument names parsed). */
+/** The TestService of docs/protocol/test-service.md, declared through a registry (argument names parsed). */
 function testService() {
   const registry = createRegistry();
   registry.register(function echo(x: unknown) {
@@ -39,7 +39,7 @@ function testService() {
   return registry;
 }
 
-describe("introspection (PROTOCOL.md 10)", () => {
+describe("introspection (docs/protocol §10)", () => {
   it("_zerorpc_list: user methods in table order, without _ names or introspection", async () => {
     const { client } = setup(testService(), { name: "TestService" });
     const reply = await client.call("_zerorpc_list");

@@ -10,7 +10,7 @@ async function settle(client: RawClient, turns = 5): Promise<void> {
   await client.until(() => ++n > turns);
 }
 
-describe("streams (PROTOCOL.md 6.3)", () => {
+describe("streams (docs/protocol §6.3)", () => {
   it("sends each item bare as STREAM, then STREAM_DONE with nil args", async () => {
     const registry = createRegistry();
     registry.register(function* items() {

@@ -1,4 +1,4 @@
-// zerorpc multipart framing (PROTOCOL.md section 2.2). The rules live in @zrpc/wire; this file
+// zerorpc multipart framing (docs/protocol section 2.2). The rules live in @zrpc/wire; this file
 // adapts them to the transport: an empty multipart message (libzmq never delivers one) yields
 // `undefined` instead of a ProtocolError, and PUSH/PUB send the payload as a single frame.
 import {

@@ -7,7 +7,7 @@ const hop = bytes("hop");
 const empty = new Uint8Array(0);
 const payload = bytes("payload");
 
-describe("zerorpc framing (PROTOCOL.md 2.2)", () => {
+describe("zerorpc framing (docs/protocol §2.2)", () => {
   it("ROUTER: 3+ frames -> all but the last two are the envelope", () => {
     expect(splitRouterFrames([rid, empty, payload])).toEqual({ envelope: [rid], payload });
     expect(splitRouterFrames([rid, hop, empty, payload])).toEqual({ envelope: [rid, hop], payload });

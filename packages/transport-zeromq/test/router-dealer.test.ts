@@ -81,7 +81,7 @@ describe("router <-> dealer", () => {
     expect(frames[1]).toHaveLength(0);
     expect(frames[2]!.toString()).toBe("request");
 
-    // A reply with and without the delimiter both reach the dealer (PROTOCOL.md 2.2).
+    // A reply with and without the delimiter both reach the dealer (docs/protocol §2.2).
     await raw.send([frames[0]!, "", "with delimiter"]);
     expect(text((await dealerIn.next()).payload)).toBe("with delimiter");
     await raw.send([frames[0]!, "without delimiter"]);

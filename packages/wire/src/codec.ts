@@ -1,4 +1,4 @@
-// A msgpack codec written for zerorpc's needs (PROTOCOL.md section 3): float64-ness of integral
+// A msgpack codec written for zerorpc's needs (docs/protocol section 3): float64-ness of integral
 // floats kept (Float64), maps with non-str keys as `Map`, ext and timestamps byte-exact, ints
 // beyond 2^53 as bigint, no `__proto__` keys, typed errors and input limits.
 //

@@ -1,4 +1,4 @@
-// zerorpc events: `[header, name, args]` (PROTOCOL.md sections 3.1 and 4).
+// zerorpc events: `[header, name, args]` (docs/protocol sections 3.1 and 4).
 import { decodeValue, encodeEventParts, encodeEventPartsChunked } from "./codec.js";
 import type { DecodeOptions, EncodeOptions } from "./codec.js";
 import { EncodeError, ProtocolError } from "./errors.js";

@@ -1,4 +1,4 @@
-// ZeroMQ multipart framing as zerorpc-python applies it (PROTOCOL.md section 2.2). Pure functions
+// ZeroMQ multipart framing as zerorpc-python applies it (docs/protocol section 2.2). Pure functions
 // over frame arrays: the transport adapter owns the sockets.
 import { ProtocolError } from "./errors.js";
 

@@ -1,4 +1,4 @@
-// Message ids the way zerorpc-python makes them (PROTOCOL.md section 4.1): 32 ASCII lowercase hex
+// Message ids the way zerorpc-python makes them (docs/protocol section 4.1): 32 ASCII lowercase hex
 // bytes, an 8-hex-digit counter followed by a 24-hex-digit random base, sent as bin.
 import type { MessageId } from "./event.js";
 

@@ -1,4 +1,4 @@
-// `zrpc inspect ENDPOINT [METHOD]`: what `zerorpc tcp://...` prints (PROTOCOL.md section 12),
+// `zrpc inspect ENDPOINT [METHOD]`: what `zerorpc tcp://...` prints (docs/protocol section 12),
 // with argument names: the service name, then one line per method.
 import { RemoteError } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
@@ -100,7 +100,7 @@ function withoutSelf<T extends { name: string }>(args: T[]): T[] {
   return args.length > 0 && args[0]!.name === "self" ? args.slice(1) : args;
 }
 
-/** Parses a `_zerorpc_inspect` reply (PROTOCOL.md section 10). */
+/** Parses a `_zerorpc_inspect` reply (docs/protocol section 10). */
 export function parseInspectReply(reply: unknown): ServiceDescription {
   const methods = entries(field(reply, "methods")).map(([name, info]): MethodDescription => {
     const rawArgs = field(info, "args");
@@ -134,7 +134,7 @@ function argsFromArgspec(reply: unknown): { args: ArgumentInfo[]; rest: string |
 
 /**
  * Describes the service behind `client`: `_zerorpc_inspect`, or when that answers `ERR` (e.g.
- * `AttributeError` from zerorpc-python on Python >= 3.11, PROTOCOL.md section 13; `NameError` from
+ * `AttributeError` from zerorpc-python on Python >= 3.11, docs/protocol section 13; `NameError` from
  * a server without it) `_zerorpc_name` + `_zerorpc_list` + `_zerorpc_help` per method, plus
  * `_zerorpc_args` where it works. `onFallback` hears why the fallback was taken.
  */
