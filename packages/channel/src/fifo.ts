@@ -1,7 +1,7 @@
 /**
  * A first-in first-out queue with O(1) amortised `shift()` (a plain array's `shift()` moves every
- * element, which hurts with a send queue of 100k entries), with `peek` and a bulk `unshiftAll`
- * (a transport giving back the messages of a closed connection). For transport authors.
+ * element, which hurts with a send queue of 100k entries), with `peek`, `unshift` and a bulk
+ * `unshiftAll` (a transport giving back the messages of a closed connection). For transport authors.
  */
 export class Fifo<T> {
   #items: (T | undefined)[] = [];
@@ -36,6 +36,16 @@ export class Fifo<T> {
   /** The item at the head, without removing it. */
   peek(): T | undefined {
     return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
+  /** Puts one item at the head (a waiter that goes back to the front of the line). */
+  unshift(item: T): void {
+    if (this.#head > 0) {
+      this.#head -= 1;
+      this.#items[this.#head] = item;
+    } else {
+      this.#items.unshift(item);
+    }
   }
 
   /** Puts `items` (in their order) before everything queued. */

@@ -1,5 +1,5 @@
 import type { Event } from "@zrpc/wire";
-import type { CallOptions } from "./options.js";
+import type { CallOptions } from "./call-options.js";
 
 /**
  * One outgoing call as middlewares see it. `header` is mutable: keys added there (in `around`

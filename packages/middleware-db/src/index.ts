@@ -3,7 +3,8 @@
 // entry points so that each pulls in only its driver: `./pg`, `./pglite`, `./kysely`.
 
 export { createDbMiddleware, getDb, DEFAULT_CLEANUP_TIMEOUT_MS } from "./middleware.js";
-export type { DbMiddleware, DbMiddlewareOptions, DbMiddlewareStats } from "./middleware.js";
+export type { DbMiddleware, DbMiddlewareOptions } from "./middleware.js";
+export type { DbMiddlewareStats } from "./leases.js";
 export type { DbAdapter, DbScope, TransactionStatus } from "./adapter.js";
 export { DbMiddlewareError } from "./errors.js";
 export type { DbMiddlewareErrorCode } from "./errors.js";

@@ -1,7 +1,7 @@
 // The DbAdapter interface on its own: a fake in-memory driver written against the documented
 // interface, served over real ZeroMQ. Covers the policy paths that a real database makes hard to
 // reach: unknown transaction state, failing health checks, a hanging ROLLBACK.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDbMiddleware, getDb } from "../src/index.js";
 import type { DbAdapter, DbScope, TransactionStatus } from "../src/index.js";
 import { Resources, collectingLogger, serve } from "./helpers.js";
@@ -104,5 +104,19 @@ describe("a custom DbAdapter", () => {
     };
     const harness = resources.add(await serve(service, [first, second]));
     await expect(harness.client.call("which")).resolves.toEqual([true, false, true]);
+  });
+
+  it("warns through a ZrpcDbWarning process warning by default", async () => {
+    const emit = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      const database = createDbMiddleware({ adapter: fakeAdapter().adapter });
+      const leaky = { leave: () => getDb<FakeHandle>().exec("BEGIN") };
+      const { client } = resources.add(await serve(leaky, [database]));
+      await expect(client.call("leave")).resolves.toBe(1);
+      await database.idle();
+      expect(emit.mock.calls).toEqual([['zrpc db: method "leave" left a transaction open when it returned; rolled it back', { type: "ZrpcDbWarning" }]]);
+    } finally {
+      emit.mockRestore();
+    }
   });
 });

@@ -1,9 +1,13 @@
 // What a pool proxy method returns: like the client's CallResult, both a promise (the value) and
 // an async iterable (the items), but the connection is only taken once the caller has chosen.
 import type { CallResult } from "@zrpc/client";
-import type { PoolImpl } from "./pool.js";
+import { noop } from "./timers.js";
 
-function noop(): void {}
+/** @internal What a proxy result runs its call or stream on: the pool. */
+export interface PooledCalls {
+  call(method: string, args: readonly unknown[]): Promise<unknown>;
+  stream(method: string, args: readonly unknown[]): AsyncIterable<unknown>;
+}
 
 /**
  * The result of `pool.proxy.method(...args)`: `await` it for the value (`pool.call`), or iterate
@@ -16,13 +20,13 @@ function noop(): void {}
  */
 export class PoolCallResult implements CallResult<unknown, unknown> {
   readonly [Symbol.toStringTag] = "CallResult";
-  readonly #pool: PoolImpl;
+  readonly #pool: PooledCalls;
   readonly #method: string;
   readonly #args: readonly unknown[];
   #mode: "await" | "iterate" | undefined;
   #result: Promise<unknown> | undefined;
 
-  constructor(pool: PoolImpl, method: string, args: readonly unknown[]) {
+  constructor(pool: PooledCalls, method: string, args: readonly unknown[]) {
     this.#pool = pool;
     this.#method = method;
     this.#args = args;

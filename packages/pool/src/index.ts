@@ -3,7 +3,9 @@
 
 // For users.
 export { createPool } from "./pool.js";
-export type { EndpointMetrics, EndpointState, Pool, PoolCallRest, PoolMetrics } from "./pool.js";
+export type { Pool, PoolCallRest } from "./pool.js";
+export type { EndpointState } from "./endpoint.js";
+export type { EndpointMetrics, PoolMetrics } from "./metrics.js";
 export { poolDefaults } from "./options.js";
 export type {
   AcquireOptions,

@@ -1,6 +1,7 @@
 // Options of createPool, their defaults and their validation.
 import { transportFactoryOption } from "@zrpc/channel";
-import type { CallOptions, Client, Clock, ConnectOptions } from "@zrpc/client";
+import type { Clock } from "@zrpc/channel";
+import type { CallOptions, Client, ConnectOptions } from "@zrpc/client";
 
 /**
  * How the pool picks the endpoint for a call:

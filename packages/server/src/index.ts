@@ -11,7 +11,7 @@ export type { CallContext } from "./call-context.js";
 export { ServiceError, raise, RegistrationError, ShutdownError, CallCancelled, DeadlineExceeded } from "./errors.js";
 export type { RegistrationErrorReason } from "./errors.js";
 export type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
-export { processWarningLogger } from "./logger.js";
+export { processWarningLogger, createProcessWarningLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 
 // Symbols below are for library authors (middleware, tooling): argument introspection helpers.

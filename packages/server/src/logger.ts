@@ -23,17 +23,31 @@ export interface Logger {
  * messages are dropped. The server rate-limits what it passes to any logger (see
  * {@link ServerOptions.logRateLimit}).
  */
-export const processWarningLogger: Logger = {
-  warn(message: string, error?: unknown): void {
-    const detail = error === undefined ? undefined : describeError(error);
-    if (typeof process === "undefined" || typeof process.emitWarning !== "function") return;
-    process.emitWarning(message, { type: "ZrpcServerWarning", ...(detail === undefined ? {} : { detail }) });
-  },
-};
+export const processWarningLogger: Logger = createProcessWarningLogger("ZrpcServerWarning");
+
+/**
+ * A logger like {@link processWarningLogger} whose warnings have the given `type` (for libraries
+ * built on the server, such as middleware, that report under their own warning type). The
+ * warning's `detail` is the error's stack (or `name: message`), JSON for another object, or the
+ * value as a string.
+ */
+export function createProcessWarningLogger(type: string): Logger {
+  return {
+    warn(message: string, error?: unknown): void {
+      if (typeof process === "undefined" || typeof process.emitWarning !== "function") return;
+      const detail = error === undefined ? undefined : describeError(error);
+      process.emitWarning(message, { type, ...(detail === undefined ? {} : { detail }) });
+    },
+  };
+}
 
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  return String(error);
+  try {
+    return typeof error === "object" && error !== null ? JSON.stringify(error) : String(error);
+  } catch {
+    return "<unprintable value>";
+  }
 }
 
 /** A silent logger, used when `ServerOptions.logger` is `null`. */

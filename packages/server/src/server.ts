@@ -16,8 +16,9 @@ import { pythonExceptionRepr } from "./python.js";
 import { RateLimitedLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
 import type { ServerMiddleware } from "./middleware.js";
-import { ServerCall, middlewareHooks } from "./server-call.js";
-import type { Dispatcher } from "./server-call.js";
+import { middlewareHooks } from "./dispatcher.js";
+import type { Dispatcher } from "./dispatcher.js";
+import { ServerCall } from "./server-call.js";
 import { createMethodTable } from "./service.js";
 import type { Service, ServiceMethodsOptions } from "./service.js";
 
@@ -198,7 +199,7 @@ class SlotQueue {
 
 class ZrpcServer implements Server {
   readonly name: string;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: Dispatcher<ServerCall>;
   private readonly options: ServerOptions;
   private readonly clock: Clock;
   private readonly log: RateLimitedLogger;

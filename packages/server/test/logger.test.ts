@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Clock } from "@zrpc/channel";
-import { createRegistry, processWarningLogger } from "../src/index.js";
+import { createProcessWarningLogger, createRegistry, processWarningLogger } from "../src/index.js";
 import type { Logger } from "../src/index.js";
 import { RateLimitedLogger } from "../src/logger.js";
 import { setup } from "./helpers.js";
@@ -67,5 +67,18 @@ describe("logging", () => {
     expect(emit.mock.calls[0]![1]).toMatchObject({ type: "ZrpcServerWarning", detail: expect.stringContaining("cause") });
     processWarningLogger.warn("direct");
     expect(emit).toHaveBeenCalledTimes(2);
+  });
+
+  it("createProcessWarningLogger emits under its own type, with a detail for any error", () => {
+    const emit = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    const logger = createProcessWarningLogger("ZrpcTestWarning");
+    logger.warn("plain");
+    logger.warn("object", { code: 7 });
+    logger.warn("unprintable", { big: 1n });
+    expect(emit.mock.calls).toEqual([
+      ["plain", { type: "ZrpcTestWarning" }],
+      ["object", { type: "ZrpcTestWarning", detail: '{"code":7}' }],
+      ["unprintable", { type: "ZrpcTestWarning", detail: "<unprintable value>" }],
+    ]);
   });
 });

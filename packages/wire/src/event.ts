@@ -1,8 +1,11 @@
 // zerorpc events: `[header, name, args]` (docs/protocol sections 3.1 and 4).
-import { decodeValue, encodeEventParts, encodeEventPartsChunked } from "./codec.js";
-import type { DecodeOptions, EncodeOptions } from "./codec.js";
+import { decodeValue } from "./decoder.js";
+import type { DecodeOptions } from "./decoder.js";
+import { encodeEventParts, encodeEventPartsChunked } from "./encoder.js";
+import type { EncodeOptions } from "./encoder.js";
 import { EncodeError, ProtocolError } from "./errors.js";
 import { newMessageId } from "./message-id.js";
+import type { MessageId } from "./message-id.js";
 
 /** The protocol version every zrpc event carries in its header (`v: 3`), as zerorpc-python does. */
 export const PROTOCOL_VERSION = 3;
@@ -21,13 +24,6 @@ export const EventNames = {
   stream: "STREAM",
   streamDone: "STREAM_DONE",
 } as const;
-
-/**
- * A `message_id` / `response_to` value. zerorpc-python sends 32 ASCII hex bytes as **bin**
- * (`Uint8Array`) but serves str and int ids too, echoing the same type back. An id is matched by
- * msgpack type and value: bin `"abc"` and str `"abc"` are different ids (see `messageIdKey`).
- */
-export type MessageId = Uint8Array | string | number | bigint;
 
 /**
  * An event header, with the protocol's own spelling. `message_id` identifies the event,

@@ -3,13 +3,16 @@
 
 export { Float64, f64, Ext, TIMESTAMP_EXT_TYPE, timestampFromDate, timestampToDate, timestampParts } from "./values.js";
 export type { WireValue } from "./values.js";
-export { encodeValue, decodeValue } from "./codec.js";
-export type { DecodeOptions, EncodeOptions } from "./codec.js";
+export { encodeValue } from "./encoder.js";
+export { decodeValue } from "./decoder.js";
+export type { DecodeOptions } from "./decoder.js";
+export type { EncodeOptions } from "./encoder.js";
 export { ZrpcError, ProtocolError, EncodeError } from "./errors.js";
 export type { ZrpcErrorCode, ProtocolErrorReason, ProtocolErrorOptions } from "./errors.js";
 export { PROTOCOL_VERSION, EventNames, encodeEvent, encodeEventChunks, decodeEvent, createEvent } from "./event.js";
-export type { Event, WireHeader, MessageId } from "./event.js";
+export type { Event, WireHeader } from "./event.js";
 export { newMessageId, messageIdToString } from "./message-id.js";
+export type { MessageId } from "./message-id.js";
 
 // Symbols below are for other zrpc packages (channel, transports, server, client): message-id
 // bookkeeping, ZeroMQ framing and the error-brand helper.

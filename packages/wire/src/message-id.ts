@@ -1,6 +1,12 @@
 // Message ids the way zerorpc-python makes them (docs/protocol section 4.1): 32 ASCII lowercase hex
 // bytes, an 8-hex-digit counter followed by a 24-hex-digit random base, sent as bin.
-import type { MessageId } from "./event.js";
+
+/**
+ * A `message_id` / `response_to` value. zerorpc-python sends 32 ASCII hex bytes as **bin**
+ * (`Uint8Array`) but serves str and int ids too, echoing the same type back. An id is matched by
+ * msgpack type and value: bin `"abc"` and str `"abc"` are different ids (see `messageIdKey`).
+ */
+export type MessageId = Uint8Array | string | number | bigint;
 
 /** ASCII codes of "0".."9a".."f". */
 const HEX_DIGITS = Uint8Array.from("0123456789abcdef", (char) => char.charCodeAt(0));
