@@ -28,3 +28,5 @@ export type { Clock } from "./clock.js";
 export { AsyncQueue } from "./async-queue.js";
 export { Fifo } from "./fifo.js";
 export { transportFactoryOption } from "./transport-option.js";
+export { defineTransportFactory } from "./define-factory.js";
+export type { DefinedTransportFactory, FactorySocketOptions } from "./define-factory.js";

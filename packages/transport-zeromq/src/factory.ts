@@ -1,6 +1,7 @@
 // `zeromq(options)`: this transport as a value for the `transport` option of @zrpc/client's
 // `connect`, @zrpc/server's `bind`/`connect`, @zrpc/pool and the one-way helpers.
-import type { OpenedTransport, TransportDefaults, TransportFactory, TransportKind } from "@zrpc/channel";
+import { defineTransportFactory } from "@zrpc/channel";
+import type { TransportFactory } from "@zrpc/channel";
 import type { ZeromqTransportOptions } from "./options.js";
 import { createZeromqTransport } from "./transport.js";
 
@@ -24,35 +25,10 @@ export interface ZeromqTransportFactory extends TransportFactory {
  * opened.
  */
 export function zeromq(options: ZeromqFactoryOptions = {}): ZeromqTransportFactory {
-  if (typeof options !== "object" || options === null) throw new TypeError("zeromq() takes an options object");
-  const own: ZeromqFactoryOptions = { ...options };
-  for (const key of ["bind", "connect"]) {
-    if (Object.hasOwn(own, key)) {
-      throw new TypeError(`zeromq() takes no ${key} option: pass the endpoints to connect(), server.bind() or server.connect()`);
-    }
-  }
-  return Object.freeze({
-    name: "zeromq" as const,
-    options: Object.freeze(own),
-    open(
-      kind: TransportKind,
-      how: "bind" | "connect",
-      endpoint: string | readonly string[],
-      defaults: TransportDefaults = {},
-    ): Promise<OpenedTransport> {
-      const { routingId, subscribe, ...rest } = own;
-      const maxMessageSize = own.maxMessageSize ?? defaults.maxMessageSize;
-      // The caller's handler only where a handshake can fail (CURVE): setting one makes the
-      // transport watch its socket's handshake events.
-      const onAuthFailure = own.onAuthFailure ?? (own.curve === undefined ? undefined : defaults.onAuthFailure);
-      return createZeromqTransport(kind, {
-        ...rest,
-        ...(maxMessageSize !== undefined && { maxMessageSize }),
-        ...(onAuthFailure !== undefined && { onAuthFailure }),
-        ...(kind === "dealer" && routingId !== undefined && { routingId }),
-        ...(kind === "sub" && subscribe !== undefined && { subscribe }),
-        [how]: endpoint,
-      });
-    },
+  return defineTransportFactory("zeromq", options, (socketOptions, kind, how, endpoint, defaults) => {
+    // The caller's handler only where a handshake can fail (CURVE): setting one makes the
+    // transport watch its socket's handshake events.
+    const onAuthFailure = socketOptions.onAuthFailure ?? (socketOptions.curve === undefined ? undefined : defaults.onAuthFailure);
+    return createZeromqTransport(kind, { ...socketOptions, ...(onAuthFailure !== undefined && { onAuthFailure }), [how]: endpoint });
   });
 }

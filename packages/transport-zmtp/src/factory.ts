@@ -1,6 +1,7 @@
 // `zmtp(options)`: this transport as a value for the `transport` option of @zrpc/client's
 // `connect`, @zrpc/server's `bind`/`connect`, @zrpc/pool and the one-way helpers.
-import type { OpenedTransport, TransportDefaults, TransportFactory, TransportKind } from "@zrpc/channel";
+import { defineTransportFactory } from "@zrpc/channel";
+import type { TransportFactory } from "@zrpc/channel";
 import type { ZmtpTransportOptions } from "./options.js";
 import { createZmtpTransport } from "./transport.js";
 
@@ -23,31 +24,7 @@ export interface ZmtpTransportFactory extends TransportFactory {
  * `maxMessageBytes`). Invalid options are reported when a socket is opened.
  */
 export function zmtp(options: ZmtpFactoryOptions = {}): ZmtpTransportFactory {
-  if (typeof options !== "object" || options === null) throw new TypeError("zmtp() takes an options object");
-  const own: ZmtpFactoryOptions = { ...options };
-  for (const key of ["bind", "connect"]) {
-    if (Object.hasOwn(own, key)) {
-      throw new TypeError(`zmtp() takes no ${key} option: pass the endpoints to connect(), server.bind() or server.connect()`);
-    }
-  }
-  return Object.freeze({
-    name: "zmtp" as const,
-    options: Object.freeze(own),
-    open(
-      kind: TransportKind,
-      how: "bind" | "connect",
-      endpoint: string | readonly string[],
-      defaults: TransportDefaults = {},
-    ): Promise<OpenedTransport> {
-      const { routingId, subscribe, ...rest } = own;
-      const maxMessageSize = own.maxMessageSize ?? defaults.maxMessageSize;
-      return createZmtpTransport(kind, {
-        ...rest,
-        ...(maxMessageSize !== undefined && { maxMessageSize }),
-        ...(kind === "dealer" && routingId !== undefined && { routingId }),
-        ...(kind === "sub" && subscribe !== undefined && { subscribe }),
-        [how]: endpoint,
-      });
-    },
-  });
+  return defineTransportFactory("zmtp", options, (socketOptions, kind, how, endpoint) =>
+    createZmtpTransport(kind, { ...socketOptions, [how]: endpoint }),
+  );
 }
