@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { Context, version } from "zeromq";
-import type { Readable, Socket, Writable } from "zeromq";
+import type { Event as ZmqEvent, Readable, Socket, Writable } from "zeromq";
 import { ZapHandler } from "./curve.js";
 import { TransportError } from "./errors.js";
 import { Fifo } from "@zrpc/channel";
@@ -102,6 +102,26 @@ function reportsLastEndpoint(endpoint: string): boolean {
   return endpoint.startsWith("tcp://") || endpoint.startsWith("ipc://");
 }
 
+/**
+ * How long a closed transport keeps reading its socket's monitor for libzmq's last event, beyond
+ * the socket's linger period. See `#retireMonitor`.
+ */
+const MONITOR_END_GRACE_MS = 5_000;
+
+/**
+ * Closed socket monitors, kept reachable for a while after they close. zeromq.js names a monitor's
+ * inproc endpoint after the address of its native observer, and libzmq unregisters that endpoint
+ * only when its reaper thread gets to the closed monitor. An observer collected before then frees
+ * an address that the next observer can get, and that one fails with EADDRINUSE.
+ */
+const retiredObservers = new Set<object>();
+const OBSERVER_RETIREMENT_MS = 5_000;
+
+function retireObserver(observer: object): void {
+  retiredObservers.add(observer);
+  setTimeout(() => retiredObservers.delete(observer), OBSERVER_RETIREMENT_MS).unref();
+}
+
 class ZeromqSocketTransport implements ZeromqTransport {
   readonly kind: TransportKind;
   readonly closed: Promise<Error | undefined>;
@@ -114,6 +134,9 @@ class ZeromqSocketTransport implements ZeromqTransport {
   readonly #onAuthFailure: ((failure: AuthFailure) => void) | undefined;
   readonly #closeOnAuthFailure: boolean;
   readonly #zap: ZapHandler | undefined;
+  /** The socket's monitor, when handshakes are watched; closed by us (see #finishClose). */
+  #events: Socket["events"] | undefined;
+  #watchDone: Promise<void>;
   #resolveClosed: (error: Error | undefined) => void = () => undefined;
 
   /** Set by close() or a fatal error: send() throws, iteration ends, loops wind down. */
@@ -169,7 +192,7 @@ class ZeromqSocketTransport implements ZeromqTransport {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    if (options.watchHandshakes) this.#watchHandshakes(options.curveClient !== undefined);
+    this.#watchDone = options.watchHandshakes ? this.#watchHandshakes(options.curveClient !== undefined) : Promise.resolve();
     this.#readLoop = reader === undefined ? Promise.resolve() : this.#read(reader);
   }
 
@@ -180,12 +203,19 @@ class ZeromqSocketTransport implements ZeromqTransport {
 
   // ------------------------------------------------------------- handshakes
 
-  /** Turns the socket's handshake failure events into {@link AuthFailure} reports. */
-  #watchHandshakes(curveClient: boolean): void {
+  /**
+   * Turns the socket's handshake failure events into {@link AuthFailure} reports. The monitor is
+   * read by a loop of ours rather than zeromq.js's event-emitter mode: that mode's loop rejects
+   * unhandled when the observer is closed under it, and we must close it ourselves (#finishClose).
+   */
+  #watchHandshakes(curveClient: boolean): Promise<void> {
     const events = this.#socket.events;
+    this.#events = events;
     // A refused key is reported by our ZAP handler, with the key; libzmq's event has no key.
-    if (this.#zap === undefined) {
-      events.on("handshake:error:auth", (event) => {
+    const reportAuth = this.#zap === undefined;
+    const onEvent = (event: ZmqEvent): void => {
+      if (event.type === "handshake:error:auth") {
+        if (!reportAuth) return;
         const status = (event.error as { status?: number }).status;
         this.#authFailed({
           kind: "auth",
@@ -195,31 +225,41 @@ class ZeromqSocketTransport implements ZeromqTransport {
             ? `CURVE authentication failed: the server at ${event.address} refused this client's key (ZAP status ${String(status)})`
             : `authentication failed with ${event.address}: ${event.error.message} (ZAP status ${String(status)})`,
         });
-      });
-    }
-    events.on("handshake:error:protocol", (event) => {
-      const code = event.error.code;
-      const hint =
-        code === "ERR_ZMTP_MECHANISM_MISMATCH"
-          ? ": the peer uses another security mechanism (CURVE against plaintext)"
-          : code === "ERR_ZMTP_CRYPTOGRAPHIC"
-            ? ": the peers' CURVE keys do not match (a client with a wrong server key?)"
-            : "";
-      this.#authFailed({
-        kind: "protocol",
-        address: event.address,
-        error: event.error,
-        message: `security handshake with ${event.address} failed: ${event.error.message} (${code})${hint}`,
-      });
-    });
-    events.on("handshake:error:other", (event) => {
-      this.#authFailed({
-        kind: "other",
-        address: event.address,
-        error: event.error,
-        message: `security handshake with ${event.address} broke off: ${describe(event.error)}${curveClient ? " (a wrong curve.serverKey looks like this)" : ""}`,
-      });
-    });
+      } else if (event.type === "handshake:error:protocol") {
+        const code = event.error.code;
+        const hint =
+          code === "ERR_ZMTP_MECHANISM_MISMATCH"
+            ? ": the peer uses another security mechanism (CURVE against plaintext)"
+            : code === "ERR_ZMTP_CRYPTOGRAPHIC"
+              ? ": the peers' CURVE keys do not match (a client with a wrong server key?)"
+              : "";
+        this.#authFailed({
+          kind: "protocol",
+          address: event.address,
+          error: event.error,
+          message: `security handshake with ${event.address} failed: ${event.error.message} (${code})${hint}`,
+        });
+      } else if (event.type === "handshake:error:other") {
+        this.#authFailed({
+          kind: "other",
+          address: event.address,
+          error: event.error,
+          message: `security handshake with ${event.address} broke off: ${describe(event.error)}${curveClient ? " (a wrong curve.serverKey looks like this)" : ""}`,
+        });
+      }
+    };
+    const loop = async (): Promise<void> => {
+      while (!events.closed) {
+        let event: ZmqEvent;
+        try {
+          event = await events.receive();
+        } catch {
+          return; // the observer was closed (by libzmq's MONITOR_STOPPED or by #finishClose)
+        }
+        onEvent(event);
+      }
+    };
+    return loop();
   }
 
   #authFailed(failure: AuthFailure): void {
@@ -570,11 +610,33 @@ class ZeromqSocketTransport implements ZeromqTransport {
       // ZMQ_LINGER (set at creation) bounds what libzmq still holds; pending receive/send calls
       // reject now, which ends both loops.
       this.#socket.close();
+      this.#retireMonitor();
       await Promise.allSettled([this.#readLoop, this.#pumpDone, this.#zap?.close()]);
       this.#outbox.clear();
       this.#peers.clear();
       this.#resolveClosed(error);
     }
+  }
+
+  /**
+   * Ends the socket's monitor once libzmq is done with it. libzmq keeps a closed socket (and its
+   * monitor) alive for up to `linger` ms, and sends each event with a blocking send from its I/O
+   * thread: an observer closed while the socket can still report would block that thread, and
+   * with it every socket of the context, forever. So the monitor is read until libzmq's last
+   * event ("end", after which zeromq.js closes the observer). That event is occasionally
+   * dropped (the monitor socket lingers 0), and an observer left open keeps the Node.js event
+   * loop alive, so after linger plus a grace period the observer is closed anyway.
+   */
+  #retireMonitor(): void {
+    const events = this.#events;
+    if (events === undefined) return;
+    const retired = this.#watchDone.then(() => retireObserver(events));
+    if (this.#linger < 0) return; // libzmq may hold the socket forever; so must we.
+    const timer = setTimeout(() => {
+      if (!events.closed) events.close();
+    }, this.#linger + MONITOR_END_GRACE_MS);
+    timer.unref();
+    void retired.then(() => clearTimeout(timer));
   }
 
   /** Waits for the outbox to drain into libzmq, for at most `linger` ms (forever if negative). */

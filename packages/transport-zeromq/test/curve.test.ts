@@ -156,6 +156,33 @@ describe("CURVE", () => {
     }
   });
 
+  it("closed transports stop reading their monitors only when libzmq is done: other sockets keep working", async () => {
+    // A closed socket lives on in libzmq (its linger period) and reports disconnects to its
+    // monitor from the context's I/O thread with a blocking send: a monitor no longer read at
+    // close() would block that thread, and every socket of the context with it.
+    for (let i = 0; i < 20; i++) {
+      const server = curveKeyPair();
+      const router = await bindRouter(LOOPBACK, { curve: { secretKey: server.secretKey } });
+      const dealers = await Promise.all(
+        [1, 2, 3].map(() => connectDealer(router.endpoints[0]!, { curve: { serverKey: server.publicKey } })),
+      );
+      for (const dealer of dealers) dealer.send(undefined, bytes("hi"));
+      await reader(router).take(3);
+      await Promise.all([router.close(), ...dealers.map((dealer) => dealer.close())]);
+    }
+    const server = curveKeyPair();
+    const router = track(await bindRouter(LOOPBACK, { curve: { secretKey: server.secretKey } }));
+    const failures: AuthFailure[] = [];
+    const wrong = track(
+      await connectDealer(router.endpoints[0]!, { curve: { serverKey: curveKeyPair().publicKey }, onAuthFailure: (f) => failures.push(f) }),
+    );
+    wrong.send(undefined, bytes("x"));
+    expect((await firstFailure(failures, 10_000)).kind).toBe("other");
+    const good = track(await connectDealer(router.endpoints[0]!, { curve: { serverKey: server.publicKey } }));
+    good.send(undefined, bytes("still served"));
+    expect(text((await reader(router).next()).payload)).toBe("still served");
+  });
+
   it("rejects malformed CURVE options", async () => {
     const pair = curveKeyPair();
     await expect(createZeromqTransport("router", { curve: { secretKey: "short" } })).rejects.toThrow(/40 characters of Z85/);
