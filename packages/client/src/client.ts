@@ -1,8 +1,8 @@
 import { ZrpcExtensions, createMultiplexer } from "@zrpc/channel";
 import type { Channel, Clock, Multiplexer, Transport } from "@zrpc/channel";
 import { ZrpcError } from "@zrpc/wire";
-import { CallCore, CallResultImpl } from "./call.js";
-import { UnaryCall } from "./unary-call.js";
+import { collectCall } from "./call-engine.js";
+import { CallCore, CallResultImpl } from "./call-result.js";
 import type { CallHost, CallResult, OpenExtras } from "./call.js";
 import { appendCallSiteNow, captureCallSite } from "./errors.js";
 import { outgoingHeader } from "./middleware.js";
@@ -133,7 +133,7 @@ class ClientImpl implements CallHost, AsyncDisposable {
   serverCancels = false;
   readonly proxy: unknown;
   readonly #multiplexer: Multiplexer;
-  /** Some middleware has an `around` hook: calls take CallCore's promise chain. */
+  /** Some middleware has an `around` hook: awaited calls go through CallCore's promise chain. */
   readonly #hasAround: boolean;
   #closing = false;
   #ended = false;
@@ -217,9 +217,9 @@ class ClientImpl implements CallHost, AsyncDisposable {
     try {
       if (!this.#hasAround) {
         // One promise per call, callbacks for the rest.
-        return await new Promise((resolve, reject) => new UnaryCall(this, method, args, options, undefined, resolve, reject).start());
+        return await new Promise((resolve, reject) => collectCall({ host: this, method, args, options, site: undefined }, resolve, reject));
       }
-      return await new CallCore(this, method, args, options, undefined).awaitResult();
+      return await new CallCore({ host: this, method, args, options, site: undefined }).awaitResult();
     } catch (error) {
       // The call site is captured only now, on failure: resumed here, V8's async stack trace
       // still holds the caller's awaiting frames, so nothing is paid on success.
@@ -231,7 +231,7 @@ class ClientImpl implements CallHost, AsyncDisposable {
     // eslint-disable-next-line @typescript-eslint/unbound-method -- only its identity is used, to cut the stack there
     const site = captureCallSite(ClientImpl.prototype.stream);
     return {
-      [Symbol.asyncIterator]: () => new CallCore(this, method, args, options, site).iterate(),
+      [Symbol.asyncIterator]: () => new CallCore({ host: this, method, args, options, site }).iterate(),
     };
   }
 
@@ -241,7 +241,7 @@ class ClientImpl implements CallHost, AsyncDisposable {
   }
 
   invokeFrom(method: string, args: readonly unknown[], options: CallOptions, site: ReturnType<typeof captureCallSite>): CallResult {
-    const core = new CallCore(this, method, args, options, site);
+    const core = new CallCore({ host: this, method, args, options, site });
     core.start();
     return new CallResultImpl(core);
   }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ProtocolError, ZrpcError } from "@zrpc/wire";
 import {
   CanceledError,
@@ -8,16 +8,18 @@ import {
   createClient,
   isRetryable,
 } from "../src/index.js";
-import type { Client } from "../src/index.js";
-import { FakeServer, rejectionOf } from "./helpers.js";
+import type { Client, ClientOptions } from "../src/index.js";
+import { CLIENT_SETUPS, FakeServer, rejectionOf } from "./helpers.js";
 
 let server: FakeServer;
 let client: Client;
+/** The options of the current client setup (see CLIENT_SETUPS). */
+let base: Partial<ClientOptions> = {};
 
 function setup(handler?: ConstructorParameters<typeof FakeServer>[0]): void {
   server = new FakeServer(handler);
   // No heartbeat: these tests are about replies, and the fake server does not heartbeat.
-  client = server.client({ heartbeatMs: 0 });
+  client = server.client({ ...base, heartbeatMs: 0 });
 }
 
 afterEach(async () => {
@@ -25,7 +27,11 @@ afterEach(async () => {
   await server.close();
 });
 
-describe("unary calls", () => {
+describe.each(CLIENT_SETUPS)("unary calls ($name)", (clientSetup) => {
+  beforeEach(() => {
+    base = clientSetup.options;
+  });
+
   it("resolves with args[0] of OK and sends a zerorpc request", async () => {
     setup((request, s) => s.ok(request, (request.args as number[])[0]! + (request.args as number[])[1]!));
     await expect(client.call("add", [2, 3])).resolves.toBe(5);
@@ -162,7 +168,7 @@ describe("unary calls", () => {
       s.send(request, "OK", ["stray"], { responseTo: null });
       s.ok(request, "right");
     });
-    client = server.client({ heartbeatMs: 0, onDrop: (_event, _peer, reason) => drops.push(reason) });
+    client = server.client({ ...base, heartbeatMs: 0, onDrop: (_event, _peer, reason) => drops.push(reason) });
     await expect(client.call("f")).resolves.toBe("right");
     expect(drops).toEqual(["no-response-to"]);
   });
@@ -196,13 +202,13 @@ describe("unary calls", () => {
 
   it("refuses a non-dealer transport", () => {
     server = new FakeServer();
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     expect(() => createClient({ transport: server.network.transport })).toThrow(/dealer transport/);
   });
 
   it("supports await using", async () => {
     setup((request, s) => s.ok(request, 1));
-    const inner = server.client({ heartbeatMs: 0 });
+    const inner = server.client({ ...base, heartbeatMs: 0 });
     {
       await using scoped = inner;
       await expect(scoped.call("f")).resolves.toBe(1);

@@ -6,7 +6,7 @@ import type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/cha
 import { decodeEvent, encodeEvent, messageIdKey, newMessageId } from "@zrpc/wire";
 import type { Event, MessageId } from "@zrpc/wire";
 import { createClient } from "../src/index.js";
-import type { Client, ClientOptions } from "../src/index.js";
+import type { Client, ClientMiddleware, ClientOptions } from "../src/index.js";
 
 /** A request the fake server received. */
 export interface FakeRequest {
@@ -149,6 +149,28 @@ export class FakeServer {
     return this.network.transport.close();
   }
 }
+
+/** A middleware with nothing but a pass-through `around` hook: its calls take the `around` path. */
+export const passThroughAround: ClientMiddleware = {
+  name: "pass-through",
+  around: (_request, next) => next(),
+};
+
+/** A client setup the call, stream and timeout suites run under. */
+export interface ClientSetup {
+  readonly name: string;
+  /** Options every client of the suite starts from. */
+  readonly options: Partial<ClientOptions>;
+}
+
+/**
+ * The setups the call, stream and timeout suites run under (`describe.each`), so the same
+ * assertions cover calls without and with an `around` middleware.
+ */
+export const CLIENT_SETUPS: readonly ClientSetup[] = [
+  { name: "without around middleware", options: {} },
+  { name: "with a pass-through around middleware", options: { middleware: [passThroughAround] } },
+];
 
 /** The state of a promise, observed without awaiting it. */
 export function track<T>(promise: Promise<T>): { state: "pending" | "fulfilled" | "rejected"; value?: T; error?: unknown } {

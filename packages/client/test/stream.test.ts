@@ -1,11 +1,13 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ProtocolError } from "@zrpc/wire";
 import { RemoteError } from "../src/index.js";
-import type { Client } from "../src/index.js";
-import { FakeServer, flush, rejectionOf } from "./helpers.js";
+import type { Client, ClientOptions } from "../src/index.js";
+import { CLIENT_SETUPS, FakeServer, flush, rejectionOf } from "./helpers.js";
 
 let server: FakeServer;
 let client: Client;
+/** The options of the current client setup (see CLIENT_SETUPS). */
+let base: Partial<ClientOptions> = {};
 
 afterEach(async () => {
   vi.useRealTimers();
@@ -19,16 +21,20 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
-describe("streams", () => {
+describe.each(CLIENT_SETUPS)("streams ($name)", (clientSetup) => {
+  beforeEach(() => {
+    base = clientSetup.options;
+  });
+
   it("yields each STREAM item and ends at STREAM_DONE", async () => {
     server = new FakeServer((request, s) => void s.stream(request, [0, "one", [2], { three: 3 }]));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     await expect(collect(client.stream("range", [4]))).resolves.toEqual([0, "one", [2], { three: 3 }]);
   });
 
   it("sends the request on the first iteration, not before", async () => {
     server = new FakeServer((request, s) => void s.stream(request, [1]));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     const stream = client.stream("range", [1]);
     await flush();
     expect(server.requests).toHaveLength(0);
@@ -41,13 +47,13 @@ describe("streams", () => {
 
   it("yields nothing for an empty stream", async () => {
     server = new FakeServer((request, s) => s.send(request, "STREAM_DONE", null));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     await expect(collect(client.stream("range", [0]))).resolves.toEqual([]);
   });
 
   it("yields the single value of an OK reply once", async () => {
     server = new FakeServer((request, s) => s.ok(request, "hello"));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     await expect(collect(client.stream("hello"))).resolves.toEqual(["hello"]);
   });
 
@@ -56,7 +62,7 @@ describe("streams", () => {
       await s.stream(request, [1, 2], false);
       await s.sendWithCredit(request, "ERR", ["RuntimeError", "mid-stream failure", null]);
     });
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     const seen: unknown[] = [];
     const error = await rejectionOf(
       (async () => {
@@ -74,14 +80,14 @@ describe("streams", () => {
       await s.stream(request, [1], false);
       await s.sendWithCredit(request, "OK", [2]);
     });
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     await expect(collect(client.stream("range"))).rejects.toBeInstanceOf(ProtocolError);
   });
 
   it("grants _zpc_more [100] then [51]s over a 300-item stream (B = 100)", async () => {
     const items = Array.from({ length: 300 }, (_, i) => i);
     server = new FakeServer((request, s) => void s.stream(request, items));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     await expect(collect(client.stream("range", [300]))).resolves.toEqual(items);
     expect(server.grants(server.requests[0]!)).toEqual([100, 51, 51, 51, 51, 51]);
   });
@@ -89,7 +95,7 @@ describe("streams", () => {
   it("grants [10] then [6]s with receiveBuffer 10 (Python's slots=10)", async () => {
     const items = Array.from({ length: 30 }, (_, i) => i);
     server = new FakeServer((request, s) => void s.stream(request, items));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     await expect(collect(client.stream("range", [30], { receiveBuffer: 10 }))).resolves.toEqual(items);
     expect(server.grants(server.requests[0]!)).toEqual([10, 6, 6, 6, 6]);
   });
@@ -97,7 +103,7 @@ describe("streams", () => {
   it("grants credit as items are consumed, not as they arrive", async () => {
     const items = Array.from({ length: 20 }, (_, i) => i);
     server = new FakeServer((request, s) => void s.stream(request, items));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     const iterator = client.stream("range", [20])[Symbol.asyncIterator]();
     await expect(iterator.next()).resolves.toEqual({ done: false, value: 0 });
     await flush();
@@ -116,7 +122,7 @@ describe("streams", () => {
       s.heartbeat(request);
       await s.stream(request, items);
     });
-    client = server.client({ heartbeatMs: 1000 });
+    client = server.client({ ...base, heartbeatMs: 1000 });
     const seen: number[] = [];
     for await (const item of client.stream<number>("range", [500])) {
       seen.push(item);
@@ -137,7 +143,7 @@ describe("streams", () => {
 
   it("closes the channel when the loop body throws", async () => {
     server = new FakeServer((request, s) => void s.stream(request, [1, 2, 3, 4, 5]));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     await expect(
       (async () => {
         for await (const item of client.stream("range")) if (item === 2) throw new Error("consumer failed");
@@ -154,7 +160,7 @@ describe("streams", () => {
       s.heartbeat(request);
       await s.stream(request, [1, 2]);
     });
-    client = server.client({ heartbeatMs: 1000 });
+    client = server.client({ ...base, heartbeatMs: 1000 });
     const iterator = client.stream("range")[Symbol.asyncIterator]();
     await expect(iterator.next()).resolves.toEqual({ done: false, value: 1 });
     const request = server.requests[0]!;
@@ -169,7 +175,7 @@ describe("streams", () => {
 
   it("return() while a next() is pending ends both at once", async () => {
     server = new FakeServer((request, s) => s.send(request, "STREAM", 0));
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     const iterator = client.stream("range")[Symbol.asyncIterator]();
     await expect(iterator.next()).resolves.toEqual({ done: false, value: 0 });
     const pending = iterator.next();
@@ -180,7 +186,7 @@ describe("streams", () => {
 
   it("a returned iterator before the first next() sends nothing", async () => {
     server = new FakeServer();
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     const iterator = client.stream("range")[Symbol.asyncIterator]();
     await expect(iterator.return!()).resolves.toEqual({ done: true, value: undefined });
     await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
@@ -196,7 +202,7 @@ describe("streams", () => {
         Array.from({ length: n }, (_, i) => i),
       );
     });
-    client = server.client({ heartbeatMs: 0 });
+    client = server.client({ ...base, heartbeatMs: 0 });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => collect(client.stream("range", [i * 25]))));
     results.forEach((items, i) => expect(items).toEqual(Array.from({ length: i * 25 }, (_, j) => j)));
   });

@@ -2,16 +2,18 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ZrpcError } from "@zrpc/wire";
 import { CanceledError, LostRemote, TimeoutExpired, isRetryable } from "../src/index.js";
 import type { Client, ClientOptions } from "../src/index.js";
-import { FakeServer, flush, rejectionOf, track } from "./helpers.js";
+import { CLIENT_SETUPS, FakeServer, flush, rejectionOf, track } from "./helpers.js";
 
 let server: FakeServer;
 let client: Client;
+/** The options of the current client setup (see CLIENT_SETUPS). */
+let base: Partial<ClientOptions> = {};
 const drops: string[] = [];
 
 function setup(options: Partial<ClientOptions> = {}): void {
   server = new FakeServer();
   drops.length = 0;
-  client = server.client({ heartbeatMs: 0, onDrop: (event) => drops.push(event.name), ...options });
+  client = server.client({ ...base, heartbeatMs: 0, onDrop: (event) => drops.push(event.name), ...options });
 }
 
 beforeEach(() => {
@@ -24,7 +26,11 @@ afterEach(async () => {
   await server.close();
 });
 
-describe("timeouts (first reply only)", () => {
+describe.each(CLIENT_SETUPS)("timeouts (first reply only) ($name)", (clientSetup) => {
+  beforeEach(() => {
+    base = clientSetup.options;
+  });
+
   it("rejects with TimeoutExpired at exactly the client's timeoutMs", async () => {
     setup({ timeoutMs: 2000 });
     const call = client.call("sleep", [10]);
@@ -134,7 +140,11 @@ describe("timeouts (first reply only)", () => {
   });
 });
 
-describe("heartbeat loss", () => {
+describe.each(CLIENT_SETUPS)("heartbeat loss ($name)", (clientSetup) => {
+  beforeEach(() => {
+    base = clientSetup.options;
+  });
+
   it("rejects with LostRemote after 3 intervals when the server never heartbeats", async () => {
     setup({ heartbeatMs: 1000 });
     const state = track(client.call("sleep"));
@@ -194,7 +204,11 @@ describe("heartbeat loss", () => {
   });
 });
 
-describe("cancellation", () => {
+describe.each(CLIENT_SETUPS)("cancellation ($name)", (clientSetup) => {
+  beforeEach(() => {
+    base = clientSetup.options;
+  });
+
   it("rejects a pending call with CanceledError and closes it locally", async () => {
     setup({ heartbeatMs: 1000 });
     const controller = new AbortController();

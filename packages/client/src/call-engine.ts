@@ -1,6 +1,8 @@
-// The fast form of `Client.call()`: one promise per call and callbacks for everything else. Used
-// when no middleware has an `around` hook (those need the promise chain of CallCore); the outcome
-// is the same as CallCore's awaited form in every case (docs/protocol sections 6 and 9).
+// The one state machine of a call on the calling side: send the request, wait for the first reply
+// (with the timeout), then read OK / ERR / STREAM... / STREAM_DONE, ending early on an abort, a
+// lost server or an abandoning consumer. Callback-driven: the channel calls it back for each reply
+// event and it calls its listener back; promises, iterators and `around` middleware are adapters
+// over it (call-result.ts). docs/protocol sections 6 and 9.
 import { ZrpcExtensions } from "@zrpc/channel";
 import type { CancelReason, Channel, TakeReceiver } from "@zrpc/channel";
 import { EventNames, ProtocolError } from "@zrpc/wire";
@@ -23,51 +25,79 @@ import type { ClientRequest } from "./middleware.js";
 import type { CallOptions } from "./options.js";
 import { okValue } from "./reply.js";
 
-const PHASE_FIRST = 0;
-const PHASE_STREAM = 1;
-const PHASE_DONE = 2;
-
 /**
- * One awaited call: sends the request at once and settles its promise with the `OK` value, the
- * array of a streamed reply's items, or the error. Its channel calls it back
- * ({@link TakeReceiver}) for each reply event.
+ * What a call is made of.
  * @internal
  */
-export class UnaryCall implements TakeReceiver {
+export interface CallInit {
+  readonly host: CallHost;
+  readonly method: string;
+  readonly args: readonly unknown[];
+  readonly options: CallOptions;
+  /** Where the call was made, for the stack of its errors (`undefined`: added on failure by the caller). */
+  readonly site: CallSite | undefined;
+}
+
+/**
+ * Receives what a {@link CallEngine} reads. After `onValue`, `onDone` or `onError` the call is
+ * over and nothing more is called.
+ * @internal
+ */
+export interface CallListener {
+  /** The value of an `OK` reply. */
+  onValue(value: unknown): void;
+  /** One `STREAM` item. The engine reads the next event only on {@link CallEngine.pull}. */
+  onItem(item: unknown): void;
+  /** `STREAM_DONE`. */
+  onDone(): void;
+  /** The error the call ends with. */
+  onError(error: unknown): void;
+}
+
+/** "idle" before the request is sent, "first" until the first reply, "stream" while items flow. */
+type Phase = "idle" | "first" | "stream" | "done";
+
+/**
+ * The state machine of one call. `start()` sends the request and reads the first reply at once
+ * (the timeout is about its arrival, and a unary reply must close the call even if nobody reads
+ * it); after a `STREAM` item it waits for {@link pull} (credit follows the consumer).
+ * @internal
+ */
+export class CallEngine implements TakeReceiver {
   readonly request: ClientRequest;
   private readonly host: CallHost;
   private readonly site: CallSite | undefined;
-  private readonly settleValue: (value: unknown) => void;
-  private readonly settleError: (error: unknown) => void;
-  private phase = PHASE_FIRST;
+  private readonly listener: CallListener;
+  private phase: Phase = "idle";
   private channel: Channel | undefined;
+  /** A take is pending on the channel. */
+  private reading = false;
   private gotReply = false;
-  private items: unknown[] | undefined;
   /** Set by the timeout or an abort before they close the channel: the error the call ends with. */
   private failure: unknown;
+  /** The listener heard of the error already. */
+  private failed = false;
   private timer: unknown;
   private abortListener: (() => void) | undefined;
 
-  constructor(
-    host: CallHost,
-    method: string,
-    args: readonly unknown[],
-    options: CallOptions,
-    site: CallSite | undefined,
-    resolve: (value: unknown) => void,
-    reject: (error: unknown) => void,
-  ) {
-    this.host = host;
-    this.site = site;
-    this.settleValue = resolve;
-    this.settleError = reject;
+  constructor(init: CallInit, listener: CallListener) {
+    this.host = init.host;
+    this.site = init.site;
+    this.listener = listener;
+    const { method, args, options } = init;
     const header: Record<string, unknown> = {};
     if (options.header !== undefined) Object.assign(header, options.header);
     this.request = { method, args, header, options };
   }
 
-  /** Sends the request (or fails the call at once). */
+  /** The call is over (answered, failed or abandoned). */
+  get isOver(): boolean {
+    return this.phase === "done";
+  }
+
+  /** Sends the request (or fails the call at once) and starts reading the first reply. Once only. */
   start(): void {
+    if (this.phase !== "idle") return;
     const { method, args, options } = this.request;
     const host = this.host;
     let timeoutMs = effectiveTimeout(options, host.defaultTimeoutMs);
@@ -75,10 +105,10 @@ export class UnaryCall implements TakeReceiver {
     try {
       if (typeof method !== "string") throw new TypeError(`method must be a string, got ${typeof method}`);
       if (!Array.isArray(args)) throw new TypeError("args must be an array of positional arguments");
-      this.throwIfAborted();
+      throwIfCallAborted(this.request);
       if (host.middleware.length > 0) {
         runBeforeRequest(host.middleware, this.request);
-        this.throwIfAborted();
+        throwIfCallAborted(this.request);
       }
       const explicit = explicitDeadline(options);
       const sendDeadline = explicit !== undefined || (host.extensions.deadline && timeoutMs > 0);
@@ -95,22 +125,36 @@ export class UnaryCall implements TakeReceiver {
       }
       channel = host.open(this.request, deadline === undefined ? undefined : { deadline });
     } catch (error) {
-      this.phase = PHASE_DONE;
-      this.settleError(error);
+      this.phase = "done";
+      this.listener.onError(error);
       return;
     }
     this.channel = channel;
+    this.phase = "first";
     if (timeoutMs > 0) this.timer = host.timerClock.setTimeout(() => this.onTimeout(timeoutMs), timeoutMs);
     const signal = options.signal;
     if (signal !== undefined) {
       this.abortListener = () => this.onAbort(signal);
       signal.addEventListener("abort", this.abortListener, { once: true });
     }
-    channel.takeInto(this);
+    this.read();
   }
 
-  private throwIfAborted(): void {
-    throwIfCallAborted(this.request);
+  /** Reads the next stream event; a no-op unless the call is streaming and no read is pending. */
+  pull(): void {
+    if (this.phase === "stream" && !this.reading) this.read();
+  }
+
+  /** The consumer left: closes the call (cancel extension permitting, tells the server); no hook runs. */
+  abandon(): void {
+    if (this.phase === "done") return;
+    this.cancelRemote("abandoned");
+    this.end();
+  }
+
+  private read(): void {
+    this.reading = true;
+    this.channel!.takeInto(this);
   }
 
   private timeoutError(timeoutMs: number): unknown {
@@ -119,7 +163,7 @@ export class UnaryCall implements TakeReceiver {
 
   private onTimeout(timeoutMs: number): void {
     this.timer = undefined;
-    if (this.phase !== PHASE_FIRST) return;
+    if (this.phase !== "first") return;
     const error = this.timeoutError(timeoutMs);
     this.failure = error;
     this.cancelRemote("timeout");
@@ -127,7 +171,7 @@ export class UnaryCall implements TakeReceiver {
   }
 
   private onAbort(signal: AbortSignal): void {
-    if (this.phase === PHASE_DONE) return;
+    if (this.phase === "done") return;
     const error = new CanceledError(this.request.method, { cause: signal.reason });
     this.failure = error;
     this.cancelRemote("canceled");
@@ -140,8 +184,9 @@ export class UnaryCall implements TakeReceiver {
 
   /** {@link TakeReceiver}: the next reply event. */
   resolve(event: Event): void {
-    if (this.phase === PHASE_DONE) return;
-    const first = this.phase === PHASE_FIRST;
+    if (this.phase === "done") return;
+    this.reading = false;
+    const first = this.phase === "first";
     if (first) {
       this.gotReply = true;
       this.clearTimer();
@@ -159,21 +204,20 @@ export class UnaryCall implements TakeReceiver {
         }
         if (this.after(event, undefined) !== undefined) return;
         this.end();
-        this.settleValue(ok.value);
+        this.listener.onValue(ok.value);
         return;
       }
       case EventNames.stream:
-        this.phase = PHASE_STREAM;
-        (this.items ??= []).push(event.args);
-        this.channel!.takeInto(this);
+        this.phase = "stream";
+        this.listener.onItem(event.args);
         return;
       case EventNames.streamDone:
         this.end();
         if (this.after(event, undefined) !== undefined) return;
-        this.settleValue(this.items ?? []);
+        this.listener.onDone();
         return;
       case EventNames.err:
-        this.fail(this.after(event, this.remoteError(event)));
+        this.fail(this.after(event, remoteErrorOf(this.host, this.request, this.site, event)));
         return;
       default:
         this.fail(
@@ -189,12 +233,10 @@ export class UnaryCall implements TakeReceiver {
 
   /** {@link TakeReceiver}: the channel ended before the next reply. */
   reject(error: Error): void {
-    if (this.phase === PHASE_DONE) return;
-    this.fail(this.translate(error));
-  }
-
-  private remoteError(event: Event): unknown {
-    return remoteErrorOf(this.host, this.request, this.site, event);
+    if (this.phase === "done") return;
+    this.reading = false;
+    // A timeout's or an abort's error, else the channel's, marked retryable if nothing was answered.
+    this.fail(this.failure !== undefined ? this.failure : lostRemoteOf(error, this.gotReply));
   }
 
   /**
@@ -213,20 +255,17 @@ export class UnaryCall implements TakeReceiver {
     }
   }
 
-  /** Maps a channel-end error to what the caller sees. */
-  private translate(error: unknown): unknown {
-    return this.failure !== undefined ? this.failure : lostRemoteOf(error, this.gotReply);
-  }
-
-  /** Ends the call with `error` (a no-op for the promise if it settled already). */
+  /** Ends the call with `error` (the listener hears of it once). */
   private fail(error: unknown): void {
     this.end();
-    this.settleError(error);
+    if (this.failed) return;
+    this.failed = true;
+    this.listener.onError(error);
   }
 
   /** Stops the timer and the abort listener and closes the channel (nothing is sent). */
   private end(): void {
-    this.phase = PHASE_DONE;
+    this.phase = "done";
     this.clearTimer();
     const channel = this.channel;
     // Remember a server that can cancel, for calls cancelled before it could announce itself.
@@ -246,4 +285,38 @@ export class UnaryCall implements TakeReceiver {
       this.timer = undefined;
     }
   }
+}
+
+/** The listener of an awaited call without `around` middleware: settles one promise. */
+class Collector implements CallListener {
+  engine: CallEngine | undefined;
+  private items: unknown[] | undefined;
+  readonly onValue: (value: unknown) => void;
+  readonly onError: (error: unknown) => void;
+
+  constructor(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+    this.onValue = resolve;
+    this.onError = reject;
+  }
+
+  onItem(item: unknown): void {
+    (this.items ??= []).push(item);
+    this.engine!.pull();
+  }
+
+  onDone(): void {
+    this.onValue(this.items ?? []);
+  }
+}
+
+/**
+ * Starts an awaited call: `resolve` gets the `OK` value or the array of a streamed reply's items,
+ * `reject` the error. Callbacks only, no promise of its own.
+ * @internal
+ */
+export function collectCall(init: CallInit, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  const collector = new Collector(resolve, reject);
+  const engine = new CallEngine(init, collector);
+  collector.engine = engine;
+  engine.start();
 }
