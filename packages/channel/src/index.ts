@@ -25,7 +25,8 @@ export type { CancelReason } from "./extensions.js";
 export type { Clock } from "./clock.js";
 
 // Symbols below are for other zrpc packages and transport authors.
-export { AsyncQueue } from "./async-queue.js";
+export { TransportInbox } from "./transport-inbox.js";
+export type { MessageListener, ReaderKind, TransportInboxOptions } from "./transport-inbox.js";
 export { Fifo } from "./fifo.js";
 export { transportFactoryOption } from "./transport-option.js";
 export { defineTransportFactory } from "./define-factory.js";

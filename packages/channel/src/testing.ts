@@ -3,7 +3,7 @@
  * without ZeroMQ. For unit tests of the protocol layers; socket tests use the real transport too.
  */
 import { ZrpcError } from "@zrpc/wire";
-import { AsyncQueue } from "./async-queue.js";
+import { TransportInbox } from "./transport-inbox.js";
 import type { Peer, Transport, TransportKind, TransportMessage } from "./transport.js";
 
 /** Which way a payload travelled, for {@link MemoryNetworkOptions.tap}. */
@@ -27,9 +27,7 @@ const DEALER_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([]) }
 
 class MemoryTransport implements Transport {
   readonly kind: TransportKind;
-  readonly inbox = new AsyncQueue<TransportMessage>();
-  private iterated = false;
-  private listener: ((peer: Peer, payload: Uint8Array) => void) | undefined;
+  readonly #inbox = new TransportInbox({ secondReaderError: () => new ZrpcError("closed", "a transport has exactly one reader") });
   onMessage?: (listener: (peer: Peer, payload: Uint8Array) => void) => void;
   private isClosed = false;
   private resolveClosed!: (error: Error | undefined) => void;
@@ -45,10 +43,7 @@ class MemoryTransport implements Transport {
   ) {
     this.kind = kind;
     if (withListener) {
-      this.onMessage = (listener) => {
-        if (this.iterated || this.listener !== undefined) throw new ZrpcError("closed", "a transport has exactly one reader");
-        this.listener = listener;
-      };
+      this.onMessage = (listener) => this.#inbox.onMessage(listener);
     }
     this.deliver = deliver;
     this.onClose = onClose;
@@ -66,7 +61,7 @@ class MemoryTransport implements Transport {
   close(): Promise<void> {
     if (!this.isClosed) {
       this.isClosed = true;
-      this.inbox.end();
+      this.#inbox.end();
       this.onClose();
       this.resolveClosed(undefined);
     }
@@ -76,16 +71,7 @@ class MemoryTransport implements Transport {
   /** A message arrived from the other side: to the listener if one is set, else to the inbox. */
   receive(message: TransportMessage): void {
     if (this.isClosed) return;
-    const listener = this.listener;
-    if (listener === undefined) {
-      this.inbox.push(message);
-      return;
-    }
-    try {
-      listener(message.peer, message.payload);
-    } catch {
-      // A throwing listener must not break the transport.
-    }
+    this.#inbox.push(message.peer, message.payload);
   }
 
   get isOpen(): boolean {
@@ -93,9 +79,7 @@ class MemoryTransport implements Transport {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TransportMessage> {
-    if (this.iterated || this.listener !== undefined) throw new ZrpcError("closed", "a transport has exactly one reader");
-    this.iterated = true;
-    return this.inbox;
+    return this.#inbox[Symbol.asyncIterator]();
   }
 }
 

@@ -3,7 +3,7 @@ import { Context, version } from "zeromq";
 import type { Event as ZmqEvent, Readable, Socket, Writable } from "zeromq";
 import { ZapHandler } from "./curve.js";
 import { TransportError } from "./errors.js";
-import { Fifo } from "@zrpc/channel";
+import { Fifo, TransportInbox } from "@zrpc/channel";
 import {
   joinDealerFrames,
   joinRouterFrames,
@@ -60,22 +60,16 @@ export interface ZeromqTransport extends Transport {
   onMessage(listener: (peer: Peer, payload: Uint8Array) => void): void;
 }
 
-/** Once the consumer lags this many messages behind, the read loop stops pulling from libzmq. */
+/**
+ * Once the consumer lags this many messages behind, the read loop stops pulling from libzmq; it
+ * resumes once the consumer is back down to half of it.
+ */
 const RECEIVE_BACKLOG = 1024;
-/** ...and resumes once the consumer is back down to this many. */
-const RECEIVE_RESUME = RECEIVE_BACKLOG / 2;
 /** Bound of the ROUTER peer cache (least recently seen peers are forgotten first). */
 const MAX_CACHED_PEERS = 100_000;
 
 /** The one peer of a dealer, pull or sub transport. */
 const SINGLE_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([] as Uint8Array[]) });
-
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-
-interface Waiter {
-  resolve(result: IteratorResult<TransportMessage, undefined>): void;
-  reject(error: Error): void;
-}
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
@@ -146,17 +140,11 @@ class ZeromqSocketTransport implements ZeromqTransport {
   #gate: Promise<void> | undefined;
   readonly #bound: { requested: string; resolved: string }[] = [];
 
-  // Receiving: one read loop -> inbox -> the single iterator.
+  // Receiving: one read loop -> inbox -> the single iterator or the onMessage listener.
   readonly #readLoop: Promise<void>;
-  readonly #inbox = new Fifo<TransportMessage>();
-  readonly #waiters = new Fifo<Waiter>();
+  readonly #inbox: TransportInbox;
+  /** Set while the read loop waits for the inbox to resume (or for close). */
   #resumeReading: (() => void) | undefined;
-  #iterating = false;
-  /** Set by onMessage: takes every message synchronously (the iterator is then unused). */
-  #listener: ((peer: Peer, payload: Uint8Array) => void) | undefined;
-  #iterationOver = false;
-  /** Thrown once by the iterator when the transport closed because of a failed handshake. */
-  #iterationError: Error | undefined;
   readonly #peers = new Map<string, Peer>();
 
   // Sending: send() -> outbox -> one send loop ("pump") -> socket.
@@ -191,6 +179,13 @@ class ZeromqSocketTransport implements ZeromqTransport {
           );
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
+    });
+    this.#inbox = new TransportInbox({
+      highWaterMark: RECEIVE_BACKLOG,
+      onResume: () => this.#wakeReader(),
+      onListenerError: (error) => this.#report(error),
+      secondReaderError: (attempt) =>
+        new Error(`zeromq ${kind} transport: only one consumer may ${attempt === "iterator" ? "iterate" : "read"} a transport`),
     });
     this.#watchDone = options.watchHandshakes ? this.#watchHandshakes(options.curveClient !== undefined) : Promise.resolve();
     this.#readLoop = reader === undefined ? Promise.resolve() : this.#read(reader);
@@ -282,8 +277,8 @@ class ZeromqSocketTransport implements ZeromqTransport {
 
   async #read(reader: Readable): Promise<void> {
     while (!this.#closing) {
-      if (this.#inbox.length >= RECEIVE_BACKLOG) {
-        // The consumer is behind: stop pulling so libzmq's receive HWM and TCP push back.
+      if (this.#inbox.paused) {
+        // The consumer is behind (or stopped): stop pulling so libzmq's receive HWM and TCP push back.
         await new Promise<void>((resolve) => {
           this.#resumeReading = resolve;
         });
@@ -304,18 +299,19 @@ class ZeromqSocketTransport implements ZeromqTransport {
         return;
       }
       if (this.#closing) return;
-      const message = this.#decode(frames);
-      if (message !== undefined) this.#deliver(message);
+      this.#deliver(frames);
     }
   }
 
-  #decode(frames: readonly Uint8Array[]): TransportMessage | undefined {
+  /** Splits a message into its peer and payload, for the inbox; malformed messages are dropped. */
+  #deliver(frames: readonly Uint8Array[]): void {
     if (this.kind === "router") {
       const split = splitRouterFrames(frames);
-      return split === undefined ? undefined : { peer: this.#peerFor(split.envelope), payload: split.payload };
+      if (split !== undefined) this.#inbox.push(this.#peerFor(split.envelope), split.payload);
+      return;
     }
     const payload = splitDealerFrames(frames);
-    return payload === undefined ? undefined : { peer: SINGLE_PEER, payload };
+    if (payload !== undefined) this.#inbox.push(SINGLE_PEER, payload);
   }
 
   /** The cached Peer of a ROUTER envelope, so one client always yields the same object. */
@@ -340,92 +336,21 @@ class ZeromqSocketTransport implements ZeromqTransport {
   }
 
   onMessage(listener: (peer: Peer, payload: Uint8Array) => void): void {
-    if (typeof listener !== "function") throw new TypeError("onMessage needs a function");
-    if (this.#iterating || this.#listener !== undefined) {
-      throw new Error(`zeromq ${this.kind} transport: only one consumer may read a transport`);
-    }
-    this.#listener = listener;
-    for (let message = this.#inbox.shift(); message !== undefined; message = this.#inbox.shift()) {
-      this.#callListener(listener, message);
-    }
-    const resume = this.#resumeReading;
-    if (resume !== undefined) {
-      this.#resumeReading = undefined;
-      resume();
-    }
-  }
-
-  #callListener(listener: (peer: Peer, payload: Uint8Array) => void, message: TransportMessage): void {
-    try {
-      listener(message.peer, message.payload);
-    } catch (error) {
-      this.#report(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  #deliver(message: TransportMessage): void {
-    const listener = this.#listener;
-    if (listener !== undefined) {
-      this.#callListener(listener, message);
-      return;
-    }
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve({ done: false, value: message });
-    else this.#inbox.push(message);
+    this.#inbox.onMessage(listener);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TransportMessage, undefined> {
-    if (this.#iterating || this.#listener !== undefined) {
-      throw new Error(`zeromq ${this.kind} transport: only one consumer may iterate a transport`);
-    }
-    this.#iterating = true;
-    return {
-      next: () => this.#next(),
-      return: () => {
-        // The consumer stopped: it is the only one, so pending reads end too. Reading from the
-        // socket pauses once the backlog is full; call close() to release the socket.
-        this.#endIteration();
-        return Promise.resolve(DONE);
-      },
-    };
+    // The consumer stopped (return()): it is the only one, so pending reads end too, and reading
+    // from the socket pauses; call close() to release the socket.
+    return this.#inbox[Symbol.asyncIterator]();
   }
 
-  #next(): Promise<IteratorResult<TransportMessage, undefined>> {
-    if (this.#iterationOver) {
-      const error = this.#iterationError;
-      if (error === undefined) return Promise.resolve(DONE);
-      this.#iterationError = undefined;
-      return Promise.reject(error);
-    }
-    const message = this.#inbox.shift();
-    if (message !== undefined) {
-      if (this.#resumeReading !== undefined && this.#inbox.length <= RECEIVE_RESUME) {
-        const resume = this.#resumeReading;
-        this.#resumeReading = undefined;
-        resume();
-      }
-      return Promise.resolve({ done: false, value: message });
-    }
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-    });
-  }
-
-  /** Ends iteration: pending reads finish (or the first one throws `error`, once). */
-  #endIteration(error?: Error): void {
-    this.#iterationOver = true;
-    this.#inbox.clear();
-    let pending = error;
-    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) {
-      if (pending !== undefined) {
-        waiter.reject(pending);
-        pending = undefined;
-      } else {
-        waiter.resolve(DONE);
-      }
-    }
-    // Nobody was reading: the next read throws it.
-    if (pending !== undefined) this.#iterationError = pending;
+  /** Lets the read loop go on (the inbox resumed, or the transport is closing). */
+  #wakeReader(): void {
+    const resume = this.#resumeReading;
+    if (resume === undefined) return;
+    this.#resumeReading = undefined;
+    resume();
   }
 
   // ------------------------------------------------------------------ sending
@@ -593,12 +518,8 @@ class ZeromqSocketTransport implements ZeromqTransport {
   #shutdown(error: Error | undefined, toReader = false): Promise<void> {
     if (this.#closeDone !== undefined) return this.#closeDone;
     this.#closing = true;
-    this.#endIteration(toReader ? error : undefined);
-    if (this.#resumeReading !== undefined) {
-      const resume = this.#resumeReading;
-      this.#resumeReading = undefined;
-      resume();
-    }
+    this.#inbox.end(toReader ? error : undefined);
+    this.#wakeReader();
     this.#closeDone = this.#finishClose(error);
     return this.#closeDone;
   }

@@ -63,3 +63,15 @@ export class ZmtpEndpointError extends Error {
     this.endpoint = endpoint;
   }
 }
+
+/** `value` as an Error (a thrown non-Error is wrapped). @internal */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/** An error's message, with its system code (`ECONNREFUSED`) when the message does not say it. @internal */
+export function describeError(error: unknown): string {
+  const err = toError(error);
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+}

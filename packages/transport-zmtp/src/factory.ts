@@ -3,7 +3,7 @@
 import { defineTransportFactory } from "@zrpc/channel";
 import type { TransportFactory } from "@zrpc/channel";
 import type { ZmtpTransportOptions } from "./options.js";
-import { createZmtpTransport } from "./transport.js";
+import { createZmtpTransport } from "./open.js";
 
 /** Options of {@link zmtp}: every option of {@link createZmtpTransport} except the endpoints. */
 export type ZmtpFactoryOptions = Omit<ZmtpTransportOptions, "bind" | "connect">;

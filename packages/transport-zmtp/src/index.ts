@@ -3,8 +3,8 @@
 // For users.
 export { zmtp } from "./factory.js";
 export type { ZmtpFactoryOptions, ZmtpTransportFactory } from "./factory.js";
-export { bindRouter, connectDealer, createZmtpTransport } from "./transport.js";
-export type { ZmtpTransport, ZmtpTransportStats } from "./transport.js";
+export { bindRouter, connectDealer, createZmtpTransport } from "./open.js";
+export type { ZmtpTransport, ZmtpTransportStats } from "./transport-api.js";
 export { zmtpTransportDefaults } from "./options.js";
 export type { ZmtpMonitorEvent, ZmtpTransportOptions } from "./options.js";
 export { ZmtpEndpointError, ZmtpError } from "./errors.js";

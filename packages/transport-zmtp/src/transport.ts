@@ -1,148 +1,37 @@
 // The Transport port over ZMTP connections: socket kinds (DEALER, ROUTER, PUSH, PULL, PUB, SUB),
-// listeners and reconnecting connectors, per-peer send queues, the receive queue and its consumer.
+// their routing and per-peer send queues, and the receive inbox. Bound endpoints are in
+// listener.ts, connected ones (with reconnection) in connector.ts.
 import { Buffer } from "node:buffer";
-import { lstat, unlink } from "node:fs/promises";
-import { connect as netConnect, createServer } from "node:net";
-import type { Server, Socket } from "node:net";
-import type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
+import type { Socket } from "node:net";
+import { Fifo, TransportInbox } from "@zrpc/channel";
+import type { Peer, TransportKind, TransportMessage } from "@zrpc/channel";
 import { ZmtpConnection } from "./connection.js";
+import type { ConnectionOwner } from "./connection.js";
+import { Connector } from "./connector.js";
+import type { ConnectorHost } from "./connector.js";
 import { ChunkedBody } from "./encoder.js";
 import type { OutFrame } from "./encoder.js";
-import { SocketReader } from "./reader.js";
-import type { ConnectionOwner } from "./connection.js";
-import { formatTcp, parseEndpoint, resolveHost } from "./endpoint.js";
+import { parseEndpoint } from "./endpoint.js";
 import type { Endpoint } from "./endpoint.js";
-import { ZmtpEndpointError, ZmtpError } from "./errors.js";
-import { Fifo } from "@zrpc/channel";
-import { resolveOptions } from "./options.js";
-import type { ResolvedOptions, ZmtpMonitorEvent, ZmtpTransportOptions } from "./options.js";
+import { ZmtpEndpointError, ZmtpError, toError } from "./errors.js";
+import { closeServer, listenOn } from "./listener.js";
+import type { Listener } from "./listener.js";
+import type { ResolvedOptions, ZmtpMonitorEvent } from "./options.js";
 import { socketTypeOf } from "./protocol.js";
 import type { SocketType } from "./protocol.js";
+import type { SocketReader } from "./reader.js";
+import { SINGLE_PEER, hex, routingKey, sameBytes, startsWith, toBytes } from "./routing.js";
+import type { ZmtpTransport, ZmtpTransportStats } from "./transport-api.js";
 
-/** Counters of a {@link ZmtpTransport}, for monitoring and tests. */
-export interface ZmtpTransportStats {
-  /** Connections that completed their handshake. */
-  readonly peers: number;
-  /** Connections in any state (handshaking included). */
-  readonly connections: number;
-  /** Messages received and not yet taken by the consumer. */
-  readonly received: number;
-  /** Messages in the transport's own send queue (DEALER, PUSH), waiting for a peer with room. */
-  readonly queued: number;
-  /** Messages in the per-peer send queues, not yet written to the sockets. */
-  readonly queuedToPeers: number;
-  /** True while reading is paused because the consumer is behind. */
-  readonly readingPaused: boolean;
-}
-
-/**
- * A {@link Transport} speaking ZMTP 3.1 over node:net, plus endpoint management.
- *
- * Payloads passed to `send()` are not copied until the transport writes them (small ones later in
- * the same tick, large ones by reference): do not modify them after `send()`.
- */
-export interface ZmtpTransport extends Transport {
-  /**
-   * Queues one message whose payload is the concatenation of `chunks`, written as one ZMTP frame
-   * without joining them: chunks of 16 KiB and more by reference (do not modify them until
-   * written), smaller ones copied into the batch. The channel layer uses it for events with large
-   * bins. Same errors as `send`; a PUB joins the chunks (its subscriptions match the payload).
-   */
-  sendChunks(peer: Peer | undefined, chunks: readonly Uint8Array[]): void;
-  /** Endpoints currently bound, with wildcards resolved (`tcp://127.0.0.1:*` shows the port picked). In bind order. */
-  readonly endpoints: readonly string[];
-  /** Number of connected peers (connections that completed the ZMTP handshake). */
-  readonly peers: number;
-  /**
-   * Binds one more endpoint and resolves with it as resolved (see {@link endpoints}). Rejects
-   * with a {@link ZmtpEndpointError} of code `"bind"` naming the endpoint (for example when the
-   * address is in use), or a `ZmtpError` with code `"closed"` after `close()`.
-   */
-  bind(endpoint: string): Promise<string>;
-  /**
-   * Stops listening on an endpoint (given as passed to `bind` or as resolved) and closes the
-   * connections accepted through it. Rejects with a {@link ZmtpEndpointError} when it is not bound.
-   */
-  unbind(endpoint: string): Promise<void>;
-  /**
-   * Connects to an endpoint. Returns at once; the transport connects, and reconnects with
-   * back-off, in the background. Throws a {@link ZmtpEndpointError} of code `"connect"` for an
-   * invalid endpoint, a `ZmtpError` with code `"closed"` after `close()`.
-   */
-  connect(endpoint: string): void;
-  /** Stops connecting to an endpoint passed to `connect` and closes its connection. Throws like {@link connect}. */
-  disconnect(endpoint: string): void;
-  /**
-   * Optional fast path: delivers every received message synchronously to `listener` instead of
-   * through the async iterator (no promise per message). It replaces the iterator: a transport has
-   * one consumer, so this throws once iteration started or a listener is set. Messages received
-   * before the call are delivered to it at once. `receiveHighWaterMark` does not apply.
-   */
-  onMessage(listener: (peer: Peer, payload: Uint8Array) => void): void;
-  /** SUB only: adds a topic prefix subscription (sent to every connected publisher). */
-  subscribe(topic: string | Uint8Array): void;
-  /** SUB only: cancels one subscription to this topic prefix. */
-  unsubscribe(topic: string | Uint8Array): void;
-  /** Current counters. */
-  stats(): ZmtpTransportStats;
-}
-
-/** The one peer of a dealer, pull or sub transport. */
-const SINGLE_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([] as Uint8Array[]) });
 const EMPTY_FRAME = new Uint8Array(0);
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 /** Most subscriptions one subscriber may hold on a PUB transport. */
 const MAX_SUBSCRIPTIONS = 10_000;
 
-type Waiter = (result: IteratorResult<TransportMessage, undefined>) => void;
-
-interface Listener {
-  readonly requested: string;
-  readonly resolved: string;
-  readonly server: Server;
-  readonly connections: Set<ZmtpConnection>;
-}
-
-interface Connector {
-  readonly endpoint: string;
-  readonly target: Endpoint;
-  attempt: number;
-  stopped: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** A socket still connecting (before the TCP/IPC connection is up). */
-  dialing: Socket | undefined;
-  connection: ZmtpConnection | undefined;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
-/** Map key of a routing id (latin1 maps octets to code units one to one). */
-function routingKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-}
-
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  if (prefix.byteLength > data.byteLength) return false;
-  for (let i = 0; i < prefix.byteLength; i++) if (data[i] !== prefix[i]) return false;
-  return true;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && startsWith(a, b);
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
-function toBytes(topic: string | Uint8Array): Uint8Array {
-  return typeof topic === "string" ? Buffer.from(topic, "utf8") : Buffer.from(topic);
-}
-
-/** @internal */
-class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
+/**
+ * A ZMTP transport of one kind; {@link createZmtpTransport} opens one.
+ * @internal
+ */
+export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   readonly kind: TransportKind;
   readonly closed: Promise<Error | undefined>;
 
@@ -154,6 +43,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
 
   readonly #listeners: Listener[] = [];
   readonly #connectors: Connector[] = [];
+  readonly #connectorHost: ConnectorHost;
   readonly #connections = new Set<ZmtpConnection>();
   /** Open connections in handshake order: round-robin and fan-out go through this list. */
   #open: ZmtpConnection[] = [];
@@ -169,21 +59,31 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   #flushWaiter: (() => void) | undefined;
   #closeWaiter: (() => void) | undefined;
 
-  readonly #inbox = new Fifo<TransportMessage>();
-  readonly #waiters = new Fifo<Waiter>();
-  #listener: ((peer: Peer, payload: Uint8Array) => void) | undefined;
-  #iterating = false;
-  #iterationOver = false;
-  #readingPaused = false;
+  readonly #inbox: TransportInbox;
 
   constructor(kind: TransportKind, options: ResolvedOptions) {
     this.kind = kind;
     this.#options = options;
     this.#socketType = socketTypeOf(kind);
+    this.#inbox = new TransportInbox({
+      highWaterMark: options.receiveHighWaterMark,
+      onPause: (queued) => this.#pauseReading(queued),
+      onResume: (queued) => this.#resumeReading(queued),
+      onListenerError: (error) => this.#report(error),
+      secondReaderError: () => new Error(`zmtp ${kind} transport: only one consumer may read a transport`),
+    });
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
     if (kind === "sub") this.#subscriptions.push(...options.subscribe);
+    this.#connectorHost = {
+      reconnectInterval: options.reconnectInterval,
+      reconnectMaxInterval: options.reconnectMaxInterval,
+      shuttingDown: () => this.#shuttingDown(),
+      adopt: (socket, endpoint, reader) => this.#adopt(socket, endpoint, reader),
+      report: (error) => this.#report(error),
+      monitor: (event) => this.#monitor(event),
+    };
   }
 
   get endpoints(): readonly string[] {
@@ -203,7 +103,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
       received: this.#inbox.length,
       queued: this.#pending.length,
       queuedToPeers,
-      readingPaused: this.#readingPaused,
+      readingPaused: this.#inbox.paused,
     };
   }
 
@@ -239,90 +139,26 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   // ------------------------------------------------------------------ receiving
 
   onMessage(listener: (peer: Peer, payload: Uint8Array) => void): void {
-    if (typeof listener !== "function") throw new TypeError("onMessage needs a function");
-    if (this.#iterating || this.#listener !== undefined) {
-      throw new Error(`zmtp ${this.kind} transport: only one consumer may read a transport`);
-    }
-    this.#listener = listener;
-    for (let message = this.#inbox.shift(); message !== undefined; message = this.#inbox.shift()) {
-      this.#callListener(listener, message.peer, message.payload);
-    }
-    this.#resumeReading();
-  }
-
-  #callListener(listener: (peer: Peer, payload: Uint8Array) => void, peer: Peer, payload: Uint8Array): void {
-    try {
-      listener(peer, payload);
-    } catch (error) {
-      this.#report(toError(error));
-    }
+    this.#inbox.onMessage(listener);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TransportMessage, undefined> {
-    if (this.#iterating || this.#listener !== undefined) {
-      throw new Error(`zmtp ${this.kind} transport: only one consumer may read a transport`);
-    }
-    this.#iterating = true;
-    return {
-      next: () => this.#next(),
-      return: () => {
-        // The only consumer stopped: pending reads end, reading from the sockets pauses.
-        this.#endIteration();
-        this.#pauseReading();
-        return Promise.resolve(DONE);
-      },
-    };
+    // The iterator's return() (the only consumer stopped) pauses reading from the sockets.
+    return this.#inbox[Symbol.asyncIterator]();
   }
 
-  #next(): Promise<IteratorResult<TransportMessage, undefined>> {
-    if (this.#iterationOver) return Promise.resolve(DONE);
-    const message = this.#inbox.shift();
-    if (message !== undefined) {
-      if (this.#readingPaused && this.#inbox.length <= this.#options.receiveHighWaterMark >> 1) this.#resumeReading();
-      return Promise.resolve({ done: false, value: message });
-    }
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
-    });
-  }
-
-  #endIteration(): void {
-    this.#iterationOver = true;
-    this.#inbox.clear();
-    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) waiter(DONE);
-  }
-
-  #deliver(peer: Peer, payload: Uint8Array): void {
-    const listener = this.#listener;
-    if (listener !== undefined) {
-      this.#callListener(listener, peer, payload);
-      return;
-    }
-    if (this.#iterationOver) return;
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      waiter({ done: false, value: { peer, payload } });
-      return;
-    }
-    this.#inbox.push({ peer, payload });
-    const hwm = this.#options.receiveHighWaterMark;
-    if (hwm > 0 && this.#inbox.length >= hwm && !this.#readingPaused) this.#pauseReading();
-  }
-
-  #pauseReading(): void {
-    if (this.#readingPaused) return;
-    this.#readingPaused = true;
+  /** The inbox is full (or its reader stopped): every connection stops reading. */
+  #pauseReading(queued: number): void {
     for (const connection of this.#connections) connection.pauseReading();
-    this.#monitor({ type: "pause", queued: this.#inbox.length });
+    this.#monitor({ type: "pause", queued });
   }
 
-  #resumeReading(): void {
-    if (!this.#readingPaused || this.#closing || this.#iterationOver) return;
-    this.#readingPaused = false;
-    this.#monitor({ type: "resume", queued: this.#inbox.length });
+  /** The consumer caught up: connections read again (until one of them fills the inbox again). */
+  #resumeReading(queued: number): void {
+    this.#monitor({ type: "resume", queued });
     for (const connection of this.#connections) {
       connection.resumeReading();
-      if (this.#readingPaused) return;
+      if (this.#inbox.paused) return;
     }
   }
 
@@ -333,23 +169,23 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     switch (this.kind) {
       case "router": {
         if (count <= 2) {
-          this.#deliver(connection.peer as Peer, payload);
+          this.#inbox.push(connection.peer as Peer, payload);
           return;
         }
         const envelope = [connection.routingId as Uint8Array, ...frames.slice(0, count - 2)];
         const peer: Peer = Object.freeze({ key: envelope.map(hex).join("."), envelope: Object.freeze(envelope) });
-        this.#deliver(peer, payload);
+        this.#inbox.push(peer, payload);
         return;
       }
       case "dealer":
       case "pull":
-        this.#deliver(SINGLE_PEER, payload);
+        this.#inbox.push(SINGLE_PEER, payload);
         return;
       case "sub": {
         const first = frames[0] as Uint8Array;
         for (const topic of this.#subscriptions) {
           if (startsWith(first, topic)) {
-            this.#deliver(SINGLE_PEER, payload);
+            this.#inbox.push(SINGLE_PEER, payload);
             return;
           }
         }
@@ -406,7 +242,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     connection.attached = true;
     this.#open.push(connection);
     const connector = this.#connectors.find((candidate) => candidate.connection === connection);
-    if (connector !== undefined) connector.attempt = 0;
+    connector?.connected();
     this.#monitor({
       type: "handshake",
       endpoint: connection.endpoint,
@@ -476,10 +312,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     this.#monitor({ type: "disconnect", endpoint: connection.endpoint, ...(error === undefined ? {} : { error }) });
     if (error !== undefined && !this.#closing) this.#report(error);
     const connector = this.#connectors.find((candidate) => candidate.connection === connection);
-    if (connector !== undefined) {
-      connector.connection = undefined;
-      this.#scheduleRetry(connector);
-    }
+    connector?.connectionClosed();
     this.#checkFlushed();
     if (this.#connections.size === 0) this.#closeWaiter?.();
   }
@@ -631,39 +464,13 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     const connection = new ZmtpConnection(socket, endpoint, this, this.#options, this.#socketType);
     this.#connections.add(connection);
     connection.start(reader);
-    if (this.#readingPaused) connection.pauseReading();
+    if (this.#inbox.paused) connection.pauseReading();
     return connection;
   }
 
   async bind(endpoint: string): Promise<string> {
     if (this.#closing) throw this.#closedError();
-    let target: Endpoint;
-    try {
-      target = parseEndpoint(endpoint, "bind");
-    } catch (error) {
-      throw new ZmtpEndpointError("bind", endpoint, `cannot bind ${this.kind} transport to ${endpoint}: ${toError(error).message}`, {
-        cause: error,
-      });
-    }
-    const server = createServer({ noDelay: true });
-    let resolved: string;
-    try {
-      if (target.transport === "tcp") {
-        const address = await resolveHost(target.host);
-        await listen(server, { host: address, port: target.port, exclusive: true });
-        const bound = server.address();
-        const port = typeof bound === "object" && bound !== null ? bound.port : target.port;
-        resolved = formatTcp(address, port);
-      } else {
-        await listenIpc(server, target.path);
-        resolved = `ipc://${target.path}`;
-      }
-    } catch (error) {
-      server.close();
-      throw new ZmtpEndpointError("bind", endpoint, `cannot bind ${this.kind} transport to ${endpoint}: ${describe(error)}`, {
-        cause: error,
-      });
-    }
+    const { server, resolved } = await listenOn(this.kind, endpoint);
     if (this.#closing) {
       server.close();
       throw this.#closedError();
@@ -702,17 +509,9 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
         cause: error,
       });
     }
-    const connector: Connector = {
-      endpoint,
-      target,
-      attempt: 0,
-      stopped: false,
-      timer: undefined,
-      dialing: undefined,
-      connection: undefined,
-    };
+    const connector = new Connector(endpoint, target, this.#connectorHost);
     this.#connectors.push(connector);
-    this.#dial(connector);
+    connector.dial();
   }
 
   disconnect(endpoint: string): void {
@@ -721,64 +520,8 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     if (matching.length === 0) throw new ZmtpEndpointError("connect", endpoint, `cannot disconnect from ${endpoint}: not connected`);
     for (const connector of matching) {
       this.#connectors.splice(this.#connectors.indexOf(connector), 1);
-      this.#stopConnector(connector);
+      connector.stop();
     }
-  }
-
-  #stopConnector(connector: Connector): void {
-    connector.stopped = true;
-    clearTimeout(connector.timer);
-    connector.timer = undefined;
-    connector.dialing?.destroy();
-    connector.dialing = undefined;
-    connector.connection?.destroy();
-  }
-
-  #dial(connector: Connector): void {
-    connector.timer = undefined;
-    if (connector.stopped || this.#shuttingDown()) return;
-    const target = connector.target;
-    // Connected sockets read into buffers of our choosing (see reader.ts).
-    const reader = new SocketReader();
-    const socket =
-      target.transport === "tcp"
-        ? netConnect({ host: target.host, port: target.port, noDelay: true, onread: reader.onread })
-        : netConnect({ path: target.path, onread: reader.onread });
-    connector.dialing = socket;
-    let failure: Error | undefined;
-    const onError = (error: Error): void => {
-      failure = error;
-    };
-    const onClose = (): void => {
-      connector.dialing = undefined;
-      if (failure !== undefined) this.#report(new ZmtpEndpointError("connect", connector.endpoint, `cannot connect to ${connector.endpoint}: ${describe(failure)}`, { cause: failure }));
-      this.#scheduleRetry(connector);
-    };
-    socket.on("error", onError);
-    socket.once("close", onClose);
-    socket.once("connect", () => {
-      socket.off("error", onError);
-      socket.off("close", onClose);
-      connector.dialing = undefined;
-      if (connector.stopped || this.#shuttingDown()) {
-        socket.destroy();
-        return;
-      }
-      connector.connection = this.#adopt(socket, connector.endpoint, reader);
-    });
-  }
-
-  #scheduleRetry(connector: Connector): void {
-    if (connector.stopped || this.#shuttingDown()) return;
-    const base = this.#options.reconnectInterval;
-    if (base < 0) return;
-    const cap = Math.max(base, this.#options.reconnectMaxInterval);
-    const raw = Math.min(cap, base * 2 ** Math.min(connector.attempt, 30));
-    // Jitter (+-25%) spreads the reconnects of many clients after a server restart.
-    const delayMs = Math.round(raw * (0.75 + Math.random() * 0.5));
-    connector.attempt += 1;
-    this.#monitor({ type: "retry", endpoint: connector.endpoint, delayMs });
-    connector.timer = setTimeout(() => this.#dial(connector), delayMs);
   }
 
   // ------------------------------------------------------------------ closing
@@ -786,7 +529,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   close(): Promise<void> {
     if (this.#closeDone !== undefined) return this.#closeDone;
     this.#closing = true;
-    this.#endIteration();
+    this.#inbox.end();
     this.#closeDone = this.#finishClose();
     return this.#closeDone;
   }
@@ -798,11 +541,7 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     try {
       if (linger !== 0) await this.#flushFor(linger);
     } finally {
-      for (const connector of this.#connectors.splice(0)) {
-        connector.stopped = true;
-        clearTimeout(connector.timer);
-        connector.dialing?.destroy();
-      }
+      for (const connector of this.#connectors.splice(0)) connector.halt();
       this.#pending.clear();
       const grace = linger < 0 ? 1000 : Math.max(0, Math.min(250, linger - (Date.now() - started)));
       const allClosed =
@@ -816,7 +555,6 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
         else connection.end(grace);
       }
       await Promise.all([allClosed, ...servers]);
-      this.#inbox.clear();
       this.#resolveClosed(undefined);
     }
   }
@@ -845,101 +583,4 @@ class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   #checkFlushed(): void {
     if (this.#flushWaiter !== undefined && this.#flushed()) this.#flushWaiter();
   }
-}
-
-function describe(error: unknown): string {
-  const err = toError(error);
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "string" && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
-}
-
-function listen(server: Server, options: { host?: string; port?: number; path?: string; exclusive?: boolean }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once("error", onError);
-    server.listen(options, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-}
-
-/** Listens on a Unix socket path, removing a stale socket file (nobody accepting on it) first. */
-async function listenIpc(server: Server, path: string): Promise<void> {
-  try {
-    await listen(server, { path });
-    return;
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "EADDRINUSE") throw error;
-  }
-  const stats = await lstat(path);
-  if (!stats.isSocket()) throw Object.assign(new Error(`${path} exists and is not a socket`), { code: "EADDRINUSE" });
-  if (await socketAccepts(path)) throw Object.assign(new Error(`${path} is in use`), { code: "EADDRINUSE" });
-  await unlink(path);
-  await listen(server, { path });
-}
-
-function socketAccepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = netConnect({ path });
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-  });
-}
-
-/**
- * Creates a ZMTP transport of the given kind, binds every `bind` endpoint (in order) and connects
- * every `connect` endpoint. Resolves once all binds completed. If a bind fails the transport is
- * closed and the promise rejects with a {@link ZmtpEndpointError} of code `"bind"` naming the
- * endpoint; an invalid connect endpoint rejects with code `"connect"`. Invalid options throw a
- * `TypeError` or `RangeError`.
- *
- * The transport holds the Node.js event loop open (like a listening server) until it is closed.
- */
-export async function createZmtpTransport(kind: TransportKind, options: ZmtpTransportOptions = {}): Promise<ZmtpTransport> {
-  const resolved = resolveOptions(kind, options);
-  const transport = new ZmtpSocketTransport(kind, resolved);
-  try {
-    for (const endpoint of resolved.bind) await transport.bind(endpoint);
-    for (const endpoint of resolved.connect) transport.connect(endpoint);
-  } catch (error) {
-    await transport.close();
-    throw error;
-  }
-  return transport;
-}
-
-/**
- * A ROUTER transport (the server side of request/reply) bound to `endpoint`(s).
- * Shorthand for `createZmtpTransport("router", { ...options, bind: endpoint })`.
- */
-export function bindRouter(
-  endpoint: string | readonly string[],
-  options: Omit<ZmtpTransportOptions, "bind"> = {},
-): Promise<ZmtpTransport> {
-  return createZmtpTransport("router", { ...options, bind: endpoint });
-}
-
-/**
- * A DEALER transport (the client side of request/reply) connected to `endpoint`(s).
- * Shorthand for `createZmtpTransport("dealer", { ...options, connect: endpoint })`.
- */
-export function connectDealer(
-  endpoint: string | readonly string[],
-  options: Omit<ZmtpTransportOptions, "connect"> = {},
-): Promise<ZmtpTransport> {
-  return createZmtpTransport("dealer", { ...options, connect: endpoint });
 }

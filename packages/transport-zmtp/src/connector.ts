@@ -1,0 +1,127 @@
+// Connected endpoints of a ZMTP transport: dialling, and redialling with back-off after a failure
+// or a lost connection.
+import { connect as netConnect } from "node:net";
+import type { Socket } from "node:net";
+import type { ZmtpConnection } from "./connection.js";
+import type { Endpoint } from "./endpoint.js";
+import { ZmtpEndpointError, describeError } from "./errors.js";
+import type { ZmtpMonitorEvent } from "./options.js";
+import { SocketReader } from "./reader.js";
+
+/**
+ * What a {@link Connector} needs from its transport.
+ * @internal
+ */
+export interface ConnectorHost {
+  /** Base reconnect delay in ms (negative: never reconnect). */
+  readonly reconnectInterval: number;
+  /** Cap of the exponential back-off in ms. */
+  readonly reconnectMaxInterval: number;
+  /** True once the transport takes no new connections. */
+  shuttingDown(): boolean;
+  /** Turns a connected socket into a connection of the transport. */
+  adopt(socket: Socket, endpoint: string, reader: SocketReader): ZmtpConnection;
+  report(error: Error): void;
+  monitor(event: ZmtpMonitorEvent): void;
+}
+
+/**
+ * One endpoint passed to `connect`: keeps one connection to it, dialling again with exponential
+ * back-off (and jitter) whenever dialling fails or the connection closes, until stopped.
+ * @internal
+ */
+export class Connector {
+  readonly endpoint: string;
+  /** The current connection, once dialled (it may still be handshaking). */
+  connection: ZmtpConnection | undefined;
+  readonly #target: Endpoint;
+  readonly #host: ConnectorHost;
+  #attempt = 0;
+  #stopped = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** A socket still connecting (before the TCP/IPC connection is up). */
+  #dialing: Socket | undefined;
+
+  constructor(endpoint: string, target: Endpoint, host: ConnectorHost) {
+    this.endpoint = endpoint;
+    this.#target = target;
+    this.#host = host;
+  }
+
+  /** The connection completed its handshake: the next failure starts the back-off over. */
+  connected(): void {
+    this.#attempt = 0;
+  }
+
+  /** The connection closed: dial again after the back-off. */
+  connectionClosed(): void {
+    this.connection = undefined;
+    this.#scheduleRetry();
+  }
+
+  /** No more dialling; a socket still connecting is dropped, an established connection is left alone. */
+  halt(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#dialing?.destroy();
+    this.#dialing = undefined;
+  }
+
+  /** {@link halt}, and the connection is closed too. */
+  stop(): void {
+    this.halt();
+    this.connection?.destroy();
+  }
+
+  dial(): void {
+    this.#timer = undefined;
+    const host = this.#host;
+    if (this.#stopped || host.shuttingDown()) return;
+    const target = this.#target;
+    // Connected sockets read into buffers of our choosing (see reader.ts).
+    const reader = new SocketReader();
+    const socket =
+      target.transport === "tcp"
+        ? netConnect({ host: target.host, port: target.port, noDelay: true, onread: reader.onread })
+        : netConnect({ path: target.path, onread: reader.onread });
+    this.#dialing = socket;
+    let failure: Error | undefined;
+    const onError = (error: Error): void => {
+      failure = error;
+    };
+    const onClose = (): void => {
+      this.#dialing = undefined;
+      if (failure !== undefined) {
+        host.report(new ZmtpEndpointError("connect", this.endpoint, `cannot connect to ${this.endpoint}: ${describeError(failure)}`, { cause: failure }));
+      }
+      this.#scheduleRetry();
+    };
+    socket.on("error", onError);
+    socket.once("close", onClose);
+    socket.once("connect", () => {
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      this.#dialing = undefined;
+      if (this.#stopped || host.shuttingDown()) {
+        socket.destroy();
+        return;
+      }
+      this.connection = host.adopt(socket, this.endpoint, reader);
+    });
+  }
+
+  #scheduleRetry(): void {
+    const host = this.#host;
+    if (this.#stopped || host.shuttingDown()) return;
+    const base = host.reconnectInterval;
+    if (base < 0) return;
+    const cap = Math.max(base, host.reconnectMaxInterval);
+    const raw = Math.min(cap, base * 2 ** Math.min(this.#attempt, 30));
+    // Jitter (+-25%) spreads the reconnects of many clients after a server restart.
+    const delayMs = Math.round(raw * (0.75 + Math.random() * 0.5));
+    this.#attempt += 1;
+    host.monitor({ type: "retry", endpoint: this.endpoint, delayMs });
+    this.#timer = setTimeout(() => this.dial(), delayMs);
+  }
+}
