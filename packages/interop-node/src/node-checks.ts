@@ -1,5 +1,7 @@
 // The checks zerorpc-node's client runs against a TestService server (ours), in the spirit of
 // docs/protocol/test-service.md "What the checks cover", spelled with zerorpc-node's API (`client.invoke`).
+// Longer than 600 lines on purpose: one cohesive table of short, independent checks in checklist
+// order (see below for what each value check looks at).
 //
 // A zerorpc-node program holds plain JS values (numbers, strings, Buffers, objects), encoded and
 // decoded by msgpack-lite. So each value check looks at three things:

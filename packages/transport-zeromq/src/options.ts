@@ -1,4 +1,4 @@
-import type { TransportKind } from "@zrpc/channel";
+import type { SocketTransportOptions, TransportKind } from "@zrpc/channel";
 import { isCurveKey } from "./curve.js";
 
 /**
@@ -62,14 +62,7 @@ export interface AuthFailure {
 export const ROUTER_SEND_HIGH_WATER_MARK = 0;
 
 /** Options of {@link createZeromqTransport}. Every field is optional; defaults are in {@link zeromqTransportDefaults}. */
-export interface ZeromqTransportOptions {
-  /**
-   * Endpoint(s) to bind: `tcp://host:port` (`tcp://127.0.0.1:*` for an ephemeral port),
-   * `ipc://path`, `inproc://name`. Bound in order; the transport is returned once all are bound.
-   */
-  bind?: string | readonly string[];
-  /** Endpoint(s) to connect to. Connecting returns at once; ZeroMQ connects (and reconnects) in the background. */
-  connect?: string | readonly string[];
+export interface ZeromqTransportOptions extends SocketTransportOptions {
   /**
    * ZMQ_IPV6: let the socket use IPv6 (it still speaks IPv4). Default: on when any `bind` or
    * `connect` endpoint given here is a bracketed IPv6 address (`tcp://[::1]:4242`), off otherwise,
@@ -77,57 +70,12 @@ export interface ZeromqTransportOptions {
    */
   ipv6?: boolean;
   /**
-   * ZMQ_SNDHWM: messages libzmq queues per peer before the socket is "mute" (a DEALER/PUSH send
-   * then waits, a ROUTER/PUB drops). Default 1000, the libzmq default that zerorpc-python runs with,
-   * except for ROUTER, where the default is 0 (no limit): a ROUTER at its mark drops replies, stream
-   * items and heartbeats without an error, while zerorpc's credits already bound each channel.
-   * 0 means no limit. Ignored by kinds that cannot send (pull, sub).
-   */
-  sendHighWaterMark?: number;
-  /**
-   * ZMQ_RCVHWM: messages libzmq queues per peer on the receiving side before it stops reading
-   * that peer's connection (TCP flow control then pushes back to the sender). Default 1000, as in
-   * zerorpc-python. 0 means no limit. Ignored by kinds that cannot receive (push, pub).
-   */
-  receiveHighWaterMark?: number;
-  /**
-   * Milliseconds. Bounds both halves of shutdown: `close()` waits at most this long for the
-   * transport's own send queue to drain, and the socket is closed with ZMQ_LINGER set to this
-   * value, so libzmq keeps trying to deliver what it already holds for at most this long (process
-   * exit waits for that). Default 1000. 0 drops everything at once; -1 waits forever (libzmq's own
-   * default, which can hang the process at exit when a peer is gone).
-   */
-  linger?: number;
-  /**
-   * ZMQ_MAXMSGSIZE in bytes, checked by libzmq on every incoming frame: a peer that sends a larger
-   * frame is disconnected and the message is lost (the peer reconnects by itself). Default
-   * 100 MiB + 1 KiB (104 858 624). -1 means no limit.
-   */
-  maxMessageSize?: number;
-  /**
-   * Bound of the transport's own send queue (messages accepted by `send()` but not yet handed to
-   * libzmq). When it is full `send()` throws a `TransportError` with code `"backpressure"`.
-   * Default 100 000.
-   */
-  maxQueuedMessages?: number;
-  /** ZMQ_RECONNECT_IVL in ms: wait between reconnect attempts; -1 disables reconnecting. Default: libzmq's 100. */
-  reconnectInterval?: number;
-  /** ZMQ_RECONNECT_IVL_MAX in ms: cap of the exponential reconnect back-off; 0 disables back-off. Default: libzmq's 0. */
-  reconnectMaxInterval?: number;
-  /**
    * ZMQ_IMMEDIATE: queue outgoing messages only to completed connections. Off by default, as in
    * zerorpc-python: a DEALER then queues to a connection that is still being established (so a
    * client may send before the server is up). Turn it on for a DEALER connected to several servers
    * so round-robin skips servers that are down instead of parking messages in their queues.
    */
   immediate?: boolean;
-  /**
-   * ZMQ_ROUTING_ID of a DEALER (1 to 255 bytes, not starting with a zero byte). By default there is
-   * none and the ROUTER makes up a 5-byte id, as with zerorpc-python. Only for kind "dealer".
-   */
-  routingId?: string | Uint8Array;
-  /** Topic prefixes a SUB subscribes to. Default `[""]`: everything, as zerorpc does. Only for kind "sub". */
-  subscribe?: readonly (string | Uint8Array)[];
   /**
    * Receives non-fatal errors: a message that libzmq refused to send (the message is dropped and
    * the transport goes on). Fatal errors close the transport and show in `closed` instead.
@@ -156,7 +104,16 @@ export interface ZeromqTransportOptions {
   closeOnAuthFailure?: boolean;
 }
 
-/** Defaults applied by {@link createZeromqTransport}; the README explains each choice. */
+/**
+ * Defaults applied by {@link createZeromqTransport}; the README explains each choice. The shared
+ * options ({@link SocketTransportOptions}) map to libzmq socket options of the same meaning, with
+ * these differences: a ROUTER's `sendHighWaterMark` defaults to 0, no limit
+ * ({@link ROUTER_SEND_HIGH_WATER_MARK}: a ROUTER at its mark drops replies, stream items and
+ * heartbeats without an error, while zerorpc's credits already bound each channel); `linger`
+ * bounds both the transport's own send queue at `close()` and ZMQ_LINGER; `maxMessageSize` is
+ * ZMQ_MAXMSGSIZE, checked by libzmq on every incoming frame; reconnect timing is libzmq's (100 ms,
+ * no back-off) unless set.
+ */
 export const zeromqTransportDefaults: Readonly<{
   sendHighWaterMark: number;
   receiveHighWaterMark: number;

@@ -3,7 +3,7 @@ import { Context, version } from "zeromq";
 import type { Event as ZmqEvent, Readable, Socket, Writable } from "zeromq";
 import { ZapHandler } from "./curve.js";
 import { TransportError } from "./errors.js";
-import { Fifo, TransportInbox } from "@zrpc/channel";
+import { Fifo, TransportInbox, openSocketTransport, socketShorthands } from "@zrpc/channel";
 import {
   joinDealerFrames,
   joinRouterFrames,
@@ -14,7 +14,7 @@ import {
 import { resolveOptions } from "./options.js";
 import type { AuthFailure, ResolvedOptions, ZeromqTransportOptions } from "./options.js";
 import { createSocket } from "./socket.js";
-import type { Peer, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
+import type { Peer, SocketShorthands, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
 
 /** Version of the libzmq that zeromq.js was built with (for example `"4.3.5"`), for diagnostics. */
 export const zeromqVersion: string = version;
@@ -597,35 +597,19 @@ export async function createZeromqTransport(
   // meets another ZAP handler of the process (there is one endpoint per context).
   const context = resolved.curveServer?.allowedClientKeys === undefined ? undefined : new Context();
   const transport = new ZeromqSocketTransport(kind, resolved, context);
-  try {
-    await transport.init();
-    for (const endpoint of resolved.bind) await transport.bind(endpoint);
-    for (const endpoint of resolved.connect) transport.connect(endpoint);
-  } catch (error) {
-    await transport.close();
-    throw error;
-  }
-  return transport;
+  return await openSocketTransport(transport, resolved, () => transport.init());
 }
+
+const shorthands = socketShorthands(createZeromqTransport);
 
 /**
  * A ROUTER transport (the server side of request/reply) bound to `endpoint`(s).
  * Shorthand for `createZeromqTransport("router", { ...options, bind: endpoint })`.
  */
-export function bindRouter(
-  endpoint: string | readonly string[],
-  options: Omit<ZeromqTransportOptions, "bind"> = {},
-): Promise<ZeromqTransport> {
-  return createZeromqTransport("router", { ...options, bind: endpoint });
-}
+export const bindRouter: SocketShorthands<ZeromqTransportOptions, ZeromqTransport>["bindRouter"] = shorthands.bindRouter;
 
 /**
  * A DEALER transport (the client side of request/reply) connected to `endpoint`(s).
  * Shorthand for `createZeromqTransport("dealer", { ...options, connect: endpoint })`.
  */
-export function connectDealer(
-  endpoint: string | readonly string[],
-  options: Omit<ZeromqTransportOptions, "connect"> = {},
-): Promise<ZeromqTransport> {
-  return createZeromqTransport("dealer", { ...options, connect: endpoint });
-}
+export const connectDealer: SocketShorthands<ZeromqTransportOptions, ZeromqTransport>["connectDealer"] = shorthands.connectDealer;

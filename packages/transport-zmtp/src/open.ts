@@ -1,5 +1,6 @@
 // Opening ZMTP transports: create, bind and connect in one call.
-import type { TransportKind } from "@zrpc/channel";
+import { openSocketTransport, socketShorthands } from "@zrpc/channel";
+import type { SocketShorthands, TransportKind } from "@zrpc/channel";
 import { resolveOptions } from "./options.js";
 import type { ZmtpTransportOptions } from "./options.js";
 import { ZmtpSocketTransport } from "./transport.js";
@@ -16,35 +17,19 @@ import type { ZmtpTransport } from "./transport-api.js";
  */
 export async function createZmtpTransport(kind: TransportKind, options: ZmtpTransportOptions = {}): Promise<ZmtpTransport> {
   const resolved = resolveOptions(kind, options);
-  const transport = new ZmtpSocketTransport(kind, resolved);
-  try {
-    for (const endpoint of resolved.bind) await transport.bind(endpoint);
-    for (const endpoint of resolved.connect) transport.connect(endpoint);
-  } catch (error) {
-    await transport.close();
-    throw error;
-  }
-  return transport;
+  return await openSocketTransport(new ZmtpSocketTransport(kind, resolved), resolved);
 }
+
+const shorthands = socketShorthands(createZmtpTransport);
 
 /**
  * A ROUTER transport (the server side of request/reply) bound to `endpoint`(s).
  * Shorthand for `createZmtpTransport("router", { ...options, bind: endpoint })`.
  */
-export function bindRouter(
-  endpoint: string | readonly string[],
-  options: Omit<ZmtpTransportOptions, "bind"> = {},
-): Promise<ZmtpTransport> {
-  return createZmtpTransport("router", { ...options, bind: endpoint });
-}
+export const bindRouter: SocketShorthands<ZmtpTransportOptions, ZmtpTransport>["bindRouter"] = shorthands.bindRouter;
 
 /**
  * A DEALER transport (the client side of request/reply) connected to `endpoint`(s).
  * Shorthand for `createZmtpTransport("dealer", { ...options, connect: endpoint })`.
  */
-export function connectDealer(
-  endpoint: string | readonly string[],
-  options: Omit<ZmtpTransportOptions, "connect"> = {},
-): Promise<ZmtpTransport> {
-  return createZmtpTransport("dealer", { ...options, connect: endpoint });
-}
+export const connectDealer: SocketShorthands<ZmtpTransportOptions, ZmtpTransport>["connectDealer"] = shorthands.connectDealer;

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import type { TransportKind } from "@zrpc/channel";
+import type { SocketTransportOptions, TransportKind } from "@zrpc/channel";
 import type { ZmtpError } from "./errors.js";
 
 /** Something that happened on a connection of a ZMTP transport, for {@link ZmtpTransportOptions.monitor}. */
@@ -51,65 +51,15 @@ export type ZmtpMonitorEvent =
     };
 
 /** Options of {@link createZmtpTransport}. Every field is optional; defaults are in {@link zmtpTransportDefaults}. */
-export interface ZmtpTransportOptions {
-  /**
-   * Endpoint(s) to bind: `tcp://host:port` (`tcp://127.0.0.1:*` or port 0 for an ephemeral port,
-   * `tcp://*:port` for every IPv4 interface, `tcp://[::1]:port` for IPv6, host names resolved with
-   * `dns.lookup`), `ipc://path` (a Unix domain socket; a stale socket file is removed). Bound in
-   * order; the transport is returned once all are bound.
-   */
-  bind?: string | readonly string[];
-  /** Endpoint(s) to connect to. Connecting returns at once; the transport connects and reconnects in the background. */
-  connect?: string | readonly string[];
-  /**
-   * Messages queued per peer and not yet written to its socket before that peer is "full": a
-   * ROUTER or PUB then drops messages for it, a DEALER or PUSH sends to the next peer with room
-   * (or queues, see `maxQueuedMessages`). Default 1000, libzmq's ZMQ_SNDHWM. 0 means no limit.
-   */
-  sendHighWaterMark?: number;
-  /**
-   * Messages received and not yet taken by the consumer before the transport stops reading its
-   * sockets (TCP flow control then pushes back on the senders); reading resumes once the consumer
-   * is down to half. Default 1000, libzmq's ZMQ_RCVHWM. 0 means no limit. Does not apply to an
-   * `onMessage` listener, which takes every message synchronously.
-   */
-  receiveHighWaterMark?: number;
-  /**
-   * Largest message accepted, in octets: every frame's declared size is checked against it before
-   * anything is allocated, and so is the sum of a message's frames. A peer that sends more is
-   * disconnected (the connection only; a connecting side reconnects). Default 100 MiB + 1 KiB
-   * (104 858 624), as in transport-zeromq. -1 means no limit (up to the largest Buffer).
-   */
-  maxMessageSize?: number;
+export interface ZmtpTransportOptions extends SocketTransportOptions {
   /** Most frames in one message; a peer that sends more is disconnected. Default 64. */
   maxFramesPerMessage?: number;
-  /**
-   * DEALER and PUSH: messages the transport holds itself while every peer is full or none is
-   * connected. When it is full `send()` throws a ZmtpError with code `"backpressure"`. Default 100 000.
-   */
-  maxQueuedMessages?: number;
   /** Milliseconds a new connection may take for its greeting and READY exchange. Default 5000. 0 disables. */
   handshakeTimeout?: number;
-  /** Delay in ms before reconnecting a connect endpoint (doubling per failure up to `reconnectMaxInterval`). Default 100. -1 disables reconnecting. */
-  reconnectInterval?: number;
-  /** Cap of the reconnect back-off in ms. Default 0: no back-off, a retry every `reconnectInterval` (libzmq's default). */
-  reconnectMaxInterval?: number;
   /** Send a ZMTP PING every this many ms on each connection. Default 0: no PINGs (PINGs from peers are always answered). */
   heartbeatIvl?: number;
   /** Close a connection when nothing arrived this many ms after a PING was sent. Default: `heartbeatIvl`. */
   heartbeatTimeout?: number;
-  /**
-   * Milliseconds `close()` waits for queued messages to be written before it closes the sockets.
-   * Default 1000. 0 drops them at once; -1 waits forever.
-   */
-  linger?: number;
-  /**
-   * DEALER only: the `Identity` sent in READY, which a ROUTER uses as routing id (1 to 255 octets,
-   * not starting with a zero octet). By default none: the ROUTER makes up a 5-byte id.
-   */
-  routingId?: string | Uint8Array;
-  /** SUB only: topic prefixes to subscribe to. Default `[""]`: everything, as zerorpc does. */
-  subscribe?: readonly (string | Uint8Array)[];
   /**
    * Receives non-fatal errors: a peer broke the protocol or a limit, a handshake or heartbeat
    * timed out, a connect attempt failed. The connection concerned is closed; the transport goes on.
@@ -119,7 +69,14 @@ export interface ZmtpTransportOptions {
   monitor?: (event: ZmtpMonitorEvent) => void;
 }
 
-/** Defaults applied by {@link createZmtpTransport}; the README explains each choice. */
+/**
+ * Defaults applied by {@link createZmtpTransport}; the README explains each choice. For the shared
+ * options ({@link SocketTransportOptions}): `maxMessageSize` is checked against every frame's
+ * declared size before anything is allocated, and against the sum of a message's frames;
+ * `receiveHighWaterMark` does not apply to an `onMessage` listener, which takes every message
+ * synchronously; a DEALER or PUSH with every peer full queues up to `maxQueuedMessages` and then
+ * `send()` throws a `ZmtpError` of code `"backpressure"`.
+ */
 export const zmtpTransportDefaults: Readonly<{
   sendHighWaterMark: number;
   receiveHighWaterMark: number;
