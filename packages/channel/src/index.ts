@@ -30,6 +30,6 @@ export type { MessageListener, ReaderKind, TransportInboxOptions } from "./trans
 export { Fifo } from "./fifo.js";
 export { transportFactoryOption } from "./transport-option.js";
 export { defineTransportFactory } from "./define-factory.js";
-export { openSocketTransport, socketShorthands } from "./socket-transport.js";
+export { endpointListOption, integerOption, openSocketTransport, routingIdOption, socketShorthands } from "./socket-transport.js";
 export type { OpeningTransport, SocketShorthands, SocketTransportOptions } from "./socket-transport.js";
 export type { DefinedTransportFactory, FactorySocketOptions } from "./define-factory.js";

@@ -102,3 +102,41 @@ export function socketShorthands<Options extends SocketTransportOptions, T>(
     connectDealer: (endpoint, options) => create("dealer", { ...options, connect: endpoint } as Options),
   };
 }
+
+// ------------------------------------------------------------ option checks
+
+/**
+ * `value` checked as a safe integer of at least `min` (a `RangeError` naming `name` otherwise), or
+ * `fallback` when it is undefined.
+ */
+export function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A `bind` or `connect` option as a list of non-empty endpoint strings (a `TypeError` otherwise). */
+export function endpointListOption(name: string, value: string | readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  const list = typeof value === "string" ? [value] : [...value];
+  for (const endpoint of list) {
+    if (typeof endpoint !== "string" || endpoint.length === 0) {
+      throw new TypeError(`${name} endpoints must be non-empty strings, got ${String(endpoint)}`);
+    }
+  }
+  return list;
+}
+
+/**
+ * A `routingId` option as bytes (UTF-8 for a string), checked against the ZMTP rule: 1 to 255
+ * bytes, not starting with a zero byte (those ids are the ROUTER's own). A `RangeError` otherwise.
+ */
+export function routingIdOption(routingId: string | Uint8Array): Uint8Array {
+  const bytes = typeof routingId === "string" ? new TextEncoder().encode(routingId) : routingId;
+  if (bytes.length < 1 || bytes.length > 255 || bytes[0] === 0) {
+    throw new RangeError("routingId must be 1 to 255 bytes long and must not start with a zero byte");
+  }
+  return bytes;
+}

@@ -62,3 +62,28 @@ describe("socketShorthands", () => {
     ]);
   });
 });
+
+describe("option checks shared by the socket transports", () => {
+  it("integerOption: the fallback for undefined, a RangeError naming the option below min or not an integer", async () => {
+    const { integerOption } = await import("../src/index.js");
+    expect(integerOption("linger", undefined, 1000, -1)).toBe(1000);
+    expect(integerOption("linger", -1, 1000, -1)).toBe(-1);
+    expect(() => integerOption("linger", -2, 1000, -1)).toThrow(new RangeError("linger must be an integer >= -1, got -2"));
+    expect(() => integerOption("maxQueuedMessages", 1.5, 1, 1)).toThrow(RangeError);
+  });
+
+  it("endpointListOption: a string or list becomes a list; empty or non-string endpoints are a TypeError", async () => {
+    const { endpointListOption } = await import("../src/index.js");
+    expect(endpointListOption("bind", undefined)).toEqual([]);
+    expect(endpointListOption("bind", "tcp://127.0.0.1:*")).toEqual(["tcp://127.0.0.1:*"]);
+    expect(endpointListOption("connect", ["a", "b"])).toEqual(["a", "b"]);
+    expect(() => endpointListOption("connect", ["a", ""])).toThrow(new TypeError("connect endpoints must be non-empty strings, got "));
+  });
+
+  it("routingIdOption: 1 to 255 bytes, not starting with a zero byte", async () => {
+    const { routingIdOption } = await import("../src/index.js");
+    expect([...routingIdOption("ab")]).toEqual([0x61, 0x62]);
+    expect(routingIdOption(Uint8Array.of(1, 0))).toEqual(Uint8Array.of(1, 0));
+    for (const bad of ["", Uint8Array.of(0, 1), "x".repeat(256)]) expect(() => routingIdOption(bad)).toThrow(RangeError);
+  });
+});

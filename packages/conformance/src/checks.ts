@@ -16,7 +16,7 @@ import {
   TEST_SERVICE_NAME,
   expectedTypesJson,
   patternBytes,
-} from "./spec.js";
+} from "@zrpc/test-support";
 import { DEFAULT_TRANSPORT, connectClient } from "./transports.js";
 import type { ConnectClientOptions, TransportName } from "./transports.js";
 import { fromTypedJson } from "./typed-json.js";

@@ -7,7 +7,7 @@ import type { OneWayReceiver, OneWaySender } from "@zrpc/client";
 import { runChecks } from "./checks.js";
 import type { CheckResult } from "./checks.js";
 import { PUBLISH_INTERVAL_MS, callLine, oneWayRound } from "./one-way.js";
-import { TEST_SERVICE_HEARTBEAT_MS } from "./spec.js";
+import { TEST_SERVICE_HEARTBEAT_MS } from "@zrpc/test-support";
 import { DEFAULT_TRANSPORT, TRANSPORT_NAMES, isTransportName, openTransport, serveTestService } from "./transports.js";
 import type { TransportName } from "./transports.js";
 

@@ -1,7 +1,9 @@
 // @zrpc/conformance (private): the TestService of docs/protocol/test-service.md on our server,
 // and the checks that any TestService server must pass, run with our client.
 
-// The TestService.
+// The TestService. Its contract (name, heartbeat, methods, the exact `types()` reply) is data in
+// @zrpc/test-support, re-exported here; the server and the checks both read it from there, but the
+// checks compare what comes over the wire against it, so a server bug cannot hide in it.
 export { createTestService, createTestRegistry, pythonAdd, testTypesValue } from "./test-service.js";
 export type { TestServiceOptions } from "./test-service.js";
 export {
@@ -11,8 +13,8 @@ export {
   TEST_METHOD_NAMES,
   expectedTypesJson,
   patternBytes,
-} from "./spec.js";
-export type { TestMethodSpec } from "./spec.js";
+} from "@zrpc/test-support";
+export type { TestMethodSpec } from "@zrpc/test-support";
 
 // The transports it runs on (@zrpc/transport-zeromq or @zrpc/transport-zmtp), and its clients and
 // server on either.

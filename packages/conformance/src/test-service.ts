@@ -4,7 +4,7 @@ import { ServiceError, createRegistry, createServer } from "@zrpc/server";
 import type { CallContext, Registry, Server, ServerOptions } from "@zrpc/server";
 import { Float64 } from "@zrpc/wire";
 import type { WireValue } from "@zrpc/wire";
-import { TEST_METHODS, TEST_SERVICE_HEARTBEAT_MS, TEST_SERVICE_NAME, expectedTypesJson, patternBytes } from "./spec.js";
+import { TEST_METHODS, TEST_SERVICE_HEARTBEAT_MS, TEST_SERVICE_NAME, expectedTypesJson, patternBytes } from "@zrpc/test-support";
 import { fromTypedJson } from "./typed-json.js";
 
 /** A float on the wire: a {@link Float64}, or a plain number that is not a safe integer (or is -0). */

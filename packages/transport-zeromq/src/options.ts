@@ -1,3 +1,4 @@
+import { endpointListOption, integerOption, routingIdOption } from "@zrpc/channel";
 import type { SocketTransportOptions, TransportKind } from "@zrpc/channel";
 import { isCurveKey } from "./curve.js";
 
@@ -159,27 +160,8 @@ export interface ResolvedOptions {
   readonly watchHandshakes: boolean;
 }
 
-function integer(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
 function optionalInteger(name: string, value: number | undefined, min: number): number | undefined {
-  return value === undefined ? undefined : integer(name, value, 0, min);
-}
-
-function endpointList(name: string, value: string | readonly string[] | undefined): readonly string[] {
-  if (value === undefined) return [];
-  const list = typeof value === "string" ? [value] : [...value];
-  for (const endpoint of list) {
-    if (typeof endpoint !== "string" || endpoint.length === 0) {
-      throw new TypeError(`${name} endpoints must be non-empty strings, got ${String(endpoint)}`);
-    }
-  }
-  return list;
+  return value === undefined ? undefined : integerOption(name, value, 0, min);
 }
 
 function curveKey(name: string, value: unknown): string {
@@ -218,13 +200,6 @@ function resolveCurve(curve: CurveOptions | undefined): Pick<ResolvedOptions, "c
   return { curveServer: { ...server, ...(allowed !== undefined && { allowedClientKeys: allowed }) }, curveClient: undefined };
 }
 
-function checkRoutingId(routingId: string | Uint8Array): void {
-  const bytes = typeof routingId === "string" ? new TextEncoder().encode(routingId) : routingId;
-  if (bytes.length < 1 || bytes.length > 255 || bytes[0] === 0) {
-    throw new RangeError("routingId must be 1 to 255 bytes long and must not start with a zero byte");
-  }
-}
-
 /**
  * Validates options and applies defaults.
  * @internal
@@ -233,7 +208,7 @@ export function resolveOptions(kind: TransportKind, options: ZeromqTransportOpti
   const defaults = zeromqTransportDefaults;
   if (options.routingId !== undefined) {
     if (kind !== "dealer") throw new TypeError(`routingId applies to a dealer transport, not ${kind}`);
-    checkRoutingId(options.routingId);
+    routingIdOption(options.routingId);
   }
   if (options.subscribe !== undefined && kind !== "sub") {
     throw new TypeError(`subscribe applies to a sub transport, not ${kind}`);
@@ -245,25 +220,25 @@ export function resolveOptions(kind: TransportKind, options: ZeromqTransportOpti
     onAuthFailure: options.onAuthFailure,
     closeOnAuthFailure,
     watchHandshakes: options.curve !== undefined || options.onAuthFailure !== undefined || closeOnAuthFailure,
-    bind: endpointList("bind", options.bind),
-    connect: endpointList("connect", options.connect),
+    bind: endpointListOption("bind", options.bind),
+    connect: endpointListOption("connect", options.connect),
     // A ROUTER at its high-water mark drops messages silently (stream items, heartbeats), so by
     // default it gets no libzmq limit: zerorpc's _zpc_more credits bound what a channel has in
     // flight, and maxQueuedMessages bounds our own queue.
-    sendHighWaterMark: integer(
+    sendHighWaterMark: integerOption(
       "sendHighWaterMark",
       options.sendHighWaterMark,
       kind === "router" ? ROUTER_SEND_HIGH_WATER_MARK : defaults.sendHighWaterMark,
       0,
     ),
-    receiveHighWaterMark: integer("receiveHighWaterMark", options.receiveHighWaterMark, defaults.receiveHighWaterMark, 0),
-    linger: integer("linger", options.linger, defaults.linger, -1),
-    maxMessageSize: integer("maxMessageSize", options.maxMessageSize, defaults.maxMessageSize, -1),
-    maxQueuedMessages: integer("maxQueuedMessages", options.maxQueuedMessages, defaults.maxQueuedMessages, 1),
+    receiveHighWaterMark: integerOption("receiveHighWaterMark", options.receiveHighWaterMark, defaults.receiveHighWaterMark, 0),
+    linger: integerOption("linger", options.linger, defaults.linger, -1),
+    maxMessageSize: integerOption("maxMessageSize", options.maxMessageSize, defaults.maxMessageSize, -1),
+    maxQueuedMessages: integerOption("maxQueuedMessages", options.maxQueuedMessages, defaults.maxQueuedMessages, 1),
     reconnectInterval: optionalInteger("reconnectInterval", options.reconnectInterval, -1),
     reconnectMaxInterval: optionalInteger("reconnectMaxInterval", options.reconnectMaxInterval, 0),
     immediate: options.immediate ?? defaults.immediate,
-    ipv6: options.ipv6 ?? [...endpointList("bind", options.bind), ...endpointList("connect", options.connect)].some((e) => e.startsWith("tcp://[")),
+    ipv6: options.ipv6 ?? [...endpointListOption("bind", options.bind), ...endpointListOption("connect", options.connect)].some((e) => e.startsWith("tcp://[")),
     routingId: options.routingId,
     subscribe: options.subscribe ?? defaults.subscribe,
     onError: options.onError,

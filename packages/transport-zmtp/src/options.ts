@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import { endpointListOption, integerOption, routingIdOption } from "@zrpc/channel";
 import type { SocketTransportOptions, TransportKind } from "@zrpc/channel";
 import type { ZmtpError } from "./errors.js";
 
@@ -133,25 +134,6 @@ export interface ResolvedOptions {
   readonly monitor: ((event: ZmtpMonitorEvent) => void) | undefined;
 }
 
-function integer(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function endpointList(name: string, value: string | readonly string[] | undefined): readonly string[] {
-  if (value === undefined) return [];
-  const list = typeof value === "string" ? [value] : [...value];
-  for (const endpoint of list) {
-    if (typeof endpoint !== "string" || endpoint.length === 0) {
-      throw new TypeError(`${name} endpoints must be non-empty strings, got ${String(endpoint)}`);
-    }
-  }
-  return list;
-}
-
 /** Bytes of a string (UTF-8) or a copy of bytes. */
 function toBytes(value: string | Uint8Array): Uint8Array {
   return typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value);
@@ -166,31 +148,28 @@ export function resolveOptions(kind: TransportKind, options: ZmtpTransportOption
   let routingId: Uint8Array | undefined;
   if (options.routingId !== undefined) {
     if (kind !== "dealer") throw new TypeError(`routingId applies to a dealer transport, not ${kind}`);
-    routingId = toBytes(options.routingId);
-    if (routingId.byteLength < 1 || routingId.byteLength > 255 || routingId[0] === 0) {
-      throw new RangeError("routingId must be 1 to 255 bytes long and must not start with a zero byte");
-    }
+    routingId = toBytes(routingIdOption(options.routingId));
   }
   if (options.subscribe !== undefined && kind !== "sub") {
     throw new TypeError(`subscribe applies to a sub transport, not ${kind}`);
   }
-  const maxMessageSize = integer("maxMessageSize", options.maxMessageSize, defaults.maxMessageSize, -1);
-  const heartbeatIvl = integer("heartbeatIvl", options.heartbeatIvl, defaults.heartbeatIvl, 0);
+  const maxMessageSize = integerOption("maxMessageSize", options.maxMessageSize, defaults.maxMessageSize, -1);
+  const heartbeatIvl = integerOption("heartbeatIvl", options.heartbeatIvl, defaults.heartbeatIvl, 0);
   return {
-    bind: endpointList("bind", options.bind),
-    connect: endpointList("connect", options.connect),
-    sendHighWaterMark: integer("sendHighWaterMark", options.sendHighWaterMark, defaults.sendHighWaterMark, 0),
-    receiveHighWaterMark: integer("receiveHighWaterMark", options.receiveHighWaterMark, defaults.receiveHighWaterMark, 0),
+    bind: endpointListOption("bind", options.bind),
+    connect: endpointListOption("connect", options.connect),
+    sendHighWaterMark: integerOption("sendHighWaterMark", options.sendHighWaterMark, defaults.sendHighWaterMark, 0),
+    receiveHighWaterMark: integerOption("receiveHighWaterMark", options.receiveHighWaterMark, defaults.receiveHighWaterMark, 0),
     maxMessageSize: maxMessageSize < 0 ? MAX_BUFFER : Math.min(maxMessageSize, MAX_BUFFER),
-    maxFramesPerMessage: integer("maxFramesPerMessage", options.maxFramesPerMessage, defaults.maxFramesPerMessage, 1),
+    maxFramesPerMessage: integerOption("maxFramesPerMessage", options.maxFramesPerMessage, defaults.maxFramesPerMessage, 1),
     maxCommandSize: MAX_COMMAND_SIZE,
-    maxQueuedMessages: integer("maxQueuedMessages", options.maxQueuedMessages, defaults.maxQueuedMessages, 0),
-    handshakeTimeout: integer("handshakeTimeout", options.handshakeTimeout, defaults.handshakeTimeout, 0),
-    reconnectInterval: integer("reconnectInterval", options.reconnectInterval, defaults.reconnectInterval, -1),
-    reconnectMaxInterval: integer("reconnectMaxInterval", options.reconnectMaxInterval, defaults.reconnectMaxInterval, 0),
+    maxQueuedMessages: integerOption("maxQueuedMessages", options.maxQueuedMessages, defaults.maxQueuedMessages, 0),
+    handshakeTimeout: integerOption("handshakeTimeout", options.handshakeTimeout, defaults.handshakeTimeout, 0),
+    reconnectInterval: integerOption("reconnectInterval", options.reconnectInterval, defaults.reconnectInterval, -1),
+    reconnectMaxInterval: integerOption("reconnectMaxInterval", options.reconnectMaxInterval, defaults.reconnectMaxInterval, 0),
     heartbeatIvl,
-    heartbeatTimeout: integer("heartbeatTimeout", options.heartbeatTimeout, heartbeatIvl, 0),
-    linger: integer("linger", options.linger, defaults.linger, -1),
+    heartbeatTimeout: integerOption("heartbeatTimeout", options.heartbeatTimeout, heartbeatIvl, 0),
+    linger: integerOption("linger", options.linger, defaults.linger, -1),
     routingId,
     subscribe: (options.subscribe ?? defaults.subscribe).map(toBytes),
     onError: options.onError,
