@@ -23,6 +23,18 @@ export default tseslint.config(
     rules: { "no-console": "error" },
   },
   {
+    // Four parameters at most; more go in an options object. The typescript-eslint version of the
+    // rule does not count a `this` parameter.
+    files: ["packages/*/src/**/*.ts"],
+    rules: { "@typescript-eslint/max-params": ["error", { max: 4 }] },
+  },
+  {
+    // TODO(#17): these three packages are being reworked; make them comply (options objects for the
+    // offenders), then delete this override.
+    files: ["packages/channel/src/**/*.ts", "packages/transport-zmtp/src/**/*.ts", "packages/transport-zeromq/src/**/*.ts"],
+    rules: { "@typescript-eslint/max-params": "off" },
+  },
+  {
     files: ["**/test/**/*.ts", "**/bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",

@@ -58,8 +58,16 @@ interface Window {
   seconds: number;
 }
 
+/** How {@link callLanes} calls: `lanes` loops calling with `arg` until `until()` says stop, latencies into `samples`. */
+interface LaneOptions {
+  readonly arg: unknown;
+  readonly lanes: number;
+  readonly until: (issued: number) => boolean;
+  readonly samples?: Samples;
+}
+
 /** `lanes` loops of calls, each waiting for its reply before the next, until `until()` says stop. */
-async function callLanes(client: BenchClient, arg: unknown, lanes: number, until: (issued: number) => boolean, samples?: Samples): Promise<Window> {
+async function callLanes(client: BenchClient, { arg, lanes, until, samples }: LaneOptions): Promise<Window> {
   let issued = 0;
   let ops = 0;
   const started = performance.now();
@@ -132,22 +140,22 @@ if (workload === "stream") {
   result = { ops: items, seconds: elapsed, p50Us: null, p99Us: null, cpuUs, rssMb: rssMb() };
 } else if (workload === "soak") {
   // Warm-up, then the parent takes the post-warm-up RSS (after a GC) before `go`.
-  await callLanes(client, SMALL_ARG, SOAK_IN_FLIGHT, (issued) => issued >= SOAK_WARM_CALLS);
+  await callLanes(client, { arg: SMALL_ARG, lanes: SOAK_IN_FLIGHT, until: (issued) => issued >= SOAK_WARM_CALLS });
   tell({ type: "warm" });
   await started;
   cpuStart = cpuMicros();
-  const run = await callLanes(client, SMALL_ARG, SOAK_IN_FLIGHT, (issued) => issued >= SOAK_CALLS);
+  const run = await callLanes(client, { arg: SMALL_ARG, lanes: SOAK_IN_FLIGHT, until: (issued) => issued >= SOAK_CALLS });
   result = { ops: run.ops, seconds: run.seconds, p50Us: null, p99Us: null, cpuUs: cpuMicros() - cpuStart, rssMb: rssMb() };
 } else {
   const lanes = IN_FLIGHT[workload];
   const arg = workload === "mib" ? blob : SMALL_ARG;
-  await callLanes(client, arg, lanes, forSeconds(warmSeconds));
+  await callLanes(client, { arg, lanes, until: forSeconds(warmSeconds) });
   tell({ type: "warm" });
   await started;
   const samples = new Samples();
   await profiler.start();
   cpuStart = cpuMicros();
-  const run = await callLanes(client, arg, lanes, forSeconds(seconds), samples);
+  const run = await callLanes(client, { arg, lanes, until: forSeconds(seconds), samples });
   const cpuUs = cpuMicros() - cpuStart;
   await profiler.end();
   const sorted = samples.sorted();

@@ -56,12 +56,11 @@ class Child {
   private exitCode: number | null | undefined;
   readonly exited: Promise<void>;
 
+  /** Forks `script` (next to this file) with its command-line `args`, Node flags `execArgv` and `env`. */
   constructor(
     readonly name: string,
     script: string,
-    args: string[],
-    execArgv: string[],
-    env: NodeJS.ProcessEnv,
+    { args, execArgv, env }: { readonly args: string[]; readonly execArgv: string[]; readonly env: NodeJS.ProcessEnv },
   ) {
     this.process = fork(join(here, script), args, {
       execArgv: ["--expose-gc", "--import", "tsx", ...execArgv],
@@ -148,11 +147,11 @@ async function measure(stack: Stack, workload: Workload, options: MeasureOptions
 async function measureOnce(stack: Stack, workload: Workload, options: MeasureOptions): Promise<Measurement> {
   const env = { ...process.env };
   if (options.profileDir !== undefined) env.BENCH_PROFILE_DIR = options.profileDir;
-  const server = new Child(`${stack} server`, "server.ts", [stack], [], env);
+  const server = new Child(`${stack} server`, "server.ts", { args: [stack], execArgv: [], env });
   let client: Child | undefined;
   try {
     const { endpoint } = await server.expect("ready", 60_000);
-    client = new Child(`${stack} client`, "client.ts", [stack, endpoint, workload, String(options.seconds), String(options.warm)], [], env);
+    client = new Child(`${stack} client`, "client.ts", { args: [stack, endpoint, workload, String(options.seconds), String(options.warm)], execArgv: [], env });
     await client.expect("warm", 180_000);
     server.send({ cmd: "mark" });
     await server.expect("marked", 30_000);
@@ -330,11 +329,11 @@ async function soak(): Promise<void> {
   const summary: unknown[] = [];
   let failed = false;
   for (const stack of stacks) {
-    const server = new Child(`${stack} server`, "server.ts", [stack], SOAK_NODE_FLAGS, process.env);
+    const server = new Child(`${stack} server`, "server.ts", { args: [stack], execArgv: SOAK_NODE_FLAGS, env: process.env });
     let client: Child | undefined;
     try {
       const { endpoint } = await server.expect("ready", 60_000);
-      client = new Child(`${stack} client`, "client.ts", [stack, endpoint, "soak", "0", "0"], SOAK_NODE_FLAGS, process.env);
+      client = new Child(`${stack} client`, "client.ts", { args: [stack, endpoint, "soak", "0", "0"], execArgv: SOAK_NODE_FLAGS, env: process.env });
       await client.expect("warm", 600_000);
       const before = await reports(server, client);
       client.send({ cmd: "go" });

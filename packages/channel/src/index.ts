@@ -31,5 +31,5 @@ export { Fifo } from "./fifo.js";
 export { transportFactoryOption } from "./transport-option.js";
 export { defineTransportFactory } from "./define-factory.js";
 export { endpointListOption, integerOption, openSocketTransport, routingIdOption, socketShorthands } from "./socket-transport.js";
-export type { OpeningTransport, SocketShorthands, SocketTransportOptions } from "./socket-transport.js";
+export type { OpeningTransport, ResolvedSocketOptions, SocketShorthands, SocketTransportOptions } from "./socket-transport.js";
 export type { DefinedTransportFactory, FactorySocketOptions } from "./define-factory.js";

@@ -58,6 +58,17 @@ export interface SocketTransportOptions {
   subscribe?: readonly (string | Uint8Array)[];
 }
 
+/** The shared options after an adapter checked them and applied its defaults. */
+export interface ResolvedSocketOptions {
+  readonly bind: readonly string[];
+  readonly connect: readonly string[];
+  readonly sendHighWaterMark: number;
+  readonly receiveHighWaterMark: number;
+  readonly linger: number;
+  readonly maxMessageSize: number;
+  readonly maxQueuedMessages: number;
+}
+
 /** What {@link openSocketTransport} needs of a freshly created adapter transport. */
 export interface OpeningTransport {
   bind(endpoint: string): Promise<unknown>;

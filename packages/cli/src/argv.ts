@@ -23,6 +23,17 @@ export interface ParsedCommandLine {
 /** A token that is a number (`-5`, `-1.5e3`): an argument, not an option. */
 const NUMBER = /^-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** The options of `zrpc call` and `zrpc inspect`: both make one client call to a server. */
+export const CLIENT_COMMAND_OPTIONS = [
+  { name: "json", takesValue: false },
+  { name: "timeout", takesValue: true },
+  { name: "heartbeat", takesValue: true },
+  { name: "transport", takesValue: true },
+  { name: "verbose", short: "v", takesValue: false },
+  { name: "quiet", short: "q", takesValue: false },
+  { name: "help", short: "h", takesValue: false },
+] as const satisfies readonly OptionSpec[];
+
 /**
  * Parses `argv` against `specs`. Options may come anywhere; `--` ends them. A lone `-` and negative
  * numbers are positionals. Throws a {@link UsageError} for an unknown option, a missing value or a

@@ -70,8 +70,8 @@ export function createCallLog(options: CallLogOptions): ServerMiddleware {
         case "lost-remote":
           options.write(`${head} -> client lost (no heartbeat)${took}`);
           return;
-        case "cancelled":
-          options.write(`${head} -> cancelled${took}`);
+        case "canceled":
+          options.write(`${head} -> canceled${took}`);
           return;
         case "timed-out":
           options.write(`${head} -> timed out${took}`);

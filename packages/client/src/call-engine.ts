@@ -268,7 +268,7 @@ export class CallEngine implements TakeReceiver {
     this.phase = "done";
     this.clearTimer();
     const channel = this.channel;
-    // Remember a server that can cancel, for calls cancelled before it could announce itself.
+    // Remember a server that can cancel, for calls canceled before it could announce itself.
     if (this.host.extensions.cancel && channel?.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) {
       this.host.serverCancels = true;
     }

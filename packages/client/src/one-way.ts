@@ -281,9 +281,14 @@ async function openSender(
   return kind === "push" ? createPusher({ ...rest, transport }) : createPublisher({ ...rest, transport });
 }
 
+/** Which receiving socket to open, and whether it binds or connects. */
+interface ReceiverSocket {
+  readonly kind: "pull" | "sub";
+  readonly how: "bind" | "connect";
+}
+
 async function openReceiver(
-  kind: "pull" | "sub",
-  how: "bind" | "connect",
+  { kind, how }: ReceiverSocket,
   endpoint: string | readonly string[],
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions,
@@ -320,7 +325,7 @@ export function bindPuller(
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Puller> {
-  return openReceiver("pull", "bind", endpoint, handlers, options);
+  return openReceiver({ kind: "pull", how: "bind" }, endpoint, handlers, options);
 }
 
 /** A {@link Puller} on a PULL socket connected to `endpoint`(s); see {@link createPuller}. */
@@ -329,7 +334,7 @@ export function connectPuller(
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Puller> {
-  return openReceiver("pull", "connect", endpoint, handlers, options);
+  return openReceiver({ kind: "pull", how: "connect" }, endpoint, handlers, options);
 }
 
 /** A {@link Subscriber} on a SUB socket (subscribed to everything) bound to `endpoint`(s). */
@@ -338,7 +343,7 @@ export function bindSubscriber(
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Subscriber> {
-  return openReceiver("sub", "bind", endpoint, handlers, options);
+  return openReceiver({ kind: "sub", how: "bind" }, endpoint, handlers, options);
 }
 
 /** A {@link Subscriber} on a SUB socket (subscribed to everything) connected to `endpoint`(s). */
@@ -347,5 +352,5 @@ export function connectSubscriber(
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions = {},
 ): Promise<Subscriber> {
-  return openReceiver("sub", "connect", endpoint, handlers, options);
+  return openReceiver({ kind: "sub", how: "connect" }, endpoint, handlers, options);
 }

@@ -35,7 +35,7 @@ afterEach(async () => {
 
 async function start(): Promise<string> {
   const server = createServer(new TestService(), { heartbeatMs: 1000, logger: null });
-  // No grace period: calls still running (an abandoned stream, a timed-out sleep) are cancelled.
+  // No grace period: calls still running (an abandoned stream, a timed-out sleep) are canceled.
   opened.push({ close: () => server.close(0) });
   const [endpoint] = await server.bind("tcp://127.0.0.1:*");
   return endpoint!;

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryServer } from "@zrpc/channel/testing";
-import { CallCancelled, DeadlineExceeded, createRegistry, createServer } from "@zrpc/server";
+import { CallCanceled, DeadlineExceeded, createRegistry, createServer } from "@zrpc/server";
 import type { CallContext, CallOutcome } from "@zrpc/server";
 import { CanceledError, TimeoutExpired, createClient } from "../src/index.js";
 import type { Client, ClientOptions } from "../src/index.js";
@@ -105,7 +105,7 @@ describe("cancellation", () => {
     const cancel = server.channelEvents(request2).find((e) => e.name === "_zrpc_cancel")!;
     expect(cancel.args).toEqual(["canceled"]);
 
-    // The client remembers: a third call cancelled before any announcement still sends it.
+    // The client remembers: a third call canceled before any announcement still sends it.
     const third = new AbortController();
     const call3 = client.call("wait", [], { signal: third.signal });
     const request3 = await server.request(3);
@@ -167,7 +167,7 @@ describe("against @zrpc/server (in memory)", () => {
     };
   }
 
-  it("aborting a call aborts the handler at once (CallCancelled, outcome cancelled)", async () => {
+  it("aborting a call aborts the handler at once (CallCanceled, outcome canceled)", async () => {
     const outcomes: CallOutcome[] = [];
     const seen: { signal?: AbortSignal } = {};
     const connect = serve(outcomes, seen);
@@ -181,9 +181,9 @@ describe("against @zrpc/server (in memory)", () => {
     expect(await rejectionOf(pending)).toBeInstanceOf(CanceledError);
     await until(() => seen.signal!.aborted);
     expect(Date.now() - started).toBeLessThan(HEARTBEAT_MS); // not the 2-3 heartbeat intervals of a lost peer
-    expect(seen.signal!.reason).toBeInstanceOf(CallCancelled);
+    expect(seen.signal!.reason).toBeInstanceOf(CallCanceled);
     await until(() => outcomes.length === 2);
-    expect(outcomes.map((o) => o.kind)).toEqual(["ok", "cancelled"]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["ok", "canceled"]);
   });
 
   it("a client timeout ends the handler through the deadline (outcome timed-out)", async () => {

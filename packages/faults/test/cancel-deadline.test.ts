@@ -44,7 +44,7 @@ describe("cancellation and deadlines", () => {
         `(aborted at ~100 ms) and ${String(onDeadline.reason)} at ${String(onDeadline.ms)} ms (timeout 200 ms); without them ` +
         `${String(onLoss.reason)} ${lossMs} ms after the abort (2-3 intervals = ${2 * F}-${3 * F} ms)`,
     );
-    expect(onCancel.reason).toBe("CallCancelled");
+    expect(onCancel.reason).toBe("CallCanceled");
     expect(onCancel.ms as number).toBeLessThan(100 + F);
     expect(onDeadline.reason).toBe("DeadlineExceeded");
     expect(onDeadline.ms as number).toBeLessThan(200 + F);

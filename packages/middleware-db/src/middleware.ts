@@ -96,7 +96,7 @@ const silentLogger: Logger = { warn: () => undefined };
 function isAbandoned(outcome: CallOutcome): boolean {
   switch (outcome.kind) {
     case "lost-remote":
-    case "cancelled":
+    case "canceled":
     case "timed-out":
     case "shutdown":
       return true;
@@ -242,7 +242,7 @@ class DbMiddlewareImpl<TConnection extends object, THandle> implements DbMiddlew
  *
  * - Before: the first time a call uses the database, a connection is checked out; broken ones and
  *   (once reused) those older than `maxAge` are discarded and replaced.
- * - After, whatever the outcome (`ok`, `error`, `stream-done`, `lost-remote`, `cancelled`,
+ * - After, whatever the outcome (`ok`, `error`, `stream-done`, `lost-remote`, `canceled`,
  *   `timed-out`, `shutdown`): the atomic transaction is committed or rolled back, a transaction the
  *   handler left open is rolled back, connections it left checked out are released (each with a
  *   warning naming the method), and connections are closed instead of pooled when `maxAge` says so.

@@ -132,7 +132,7 @@ describe("atomic", () => {
     await entered.promise;
     controller.abort();
     await expect(cancelled).resolves.toBe("CanceledError");
-    await waitFor("the server to give up on the cancelled call", () => database.stats.rollbacks === 2);
+    await waitFor("the server to give up on the canceled call", () => database.stats.rollbacks === 2);
     await database.idle();
 
     await admin.waitQuiet(app);

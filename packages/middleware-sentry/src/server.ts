@@ -48,7 +48,7 @@ export interface SentryServerCall {
 
 /**
  * How a call ended, as `onEnd` receives it: a structural supertype of `@zrpc/server`'s
- * `CallOutcome` (`ok`, `error`, `stream-done`, `lost-remote`, `cancelled`, `timed-out`,
+ * `CallOutcome` (`ok`, `error`, `stream-done`, `lost-remote`, `canceled`, `timed-out`,
  * `shutdown`); unknown kinds are ignored.
  */
 export interface SentryCallOutcome {
@@ -353,7 +353,9 @@ export function sentryServerMiddleware(options: SentryServerOptions = {}): Sentr
           if (options.reportTimeouts === true) report(call, state, outcome, "warning");
           else breadcrumb(call, state, outcome);
           break;
-        case "cancelled":
+        case "canceled":
+        case "cancelled": // the same outcome from @zrpc/server before it spelled it "canceled"
+          // "cancelled" is Sentry's span status name.
           span?.setStatus({ code: SPAN_STATUS_ERROR, message: "cancelled" });
           breadcrumb(call, state, outcome);
           break;

@@ -2,6 +2,14 @@
 // holds across the ESM and the CJS build loaded in one process.
 import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
 
+// The pool's own error code, added to `ZrpcErrorCode` wherever this package's types are loaded.
+declare module "@zrpc/wire" {
+  interface ZrpcErrorCodes {
+    /** No pooled connection in time ({@link PoolTimeoutError}). */
+    "pool-timeout": true;
+  }
+}
+
 /**
  * No pooled connection became available within the acquire timeout (code `"pool-timeout"`).
  *

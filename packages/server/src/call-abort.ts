@@ -7,7 +7,7 @@ import { ChannelClosedError, ZrpcExtensions, readDeadline } from "@zrpc/channel"
 import type { CancelReason, Channel, ChannelEnd } from "@zrpc/channel";
 import type { Event } from "@zrpc/wire";
 import type { Dispatcher } from "./dispatcher.js";
-import { CallCancelled, DeadlineExceeded } from "./errors.js";
+import { CallCanceled, DeadlineExceeded } from "./errors.js";
 import type { CallOutcome } from "./middleware.js";
 
 /** An abort reason, or how to make it (built only when someone looks at it). */
@@ -70,7 +70,7 @@ export abstract class AbortableCall {
     const { channel } = this;
     if (this.dispatcher.extensions.cancel && channel.remoteCaps?.includes(ZrpcExtensions.cancelCap) === true) {
       // docs/protocol/README.md, "zrpc extensions": only for requests that announced "cancel".
-      channel.onCancel((reason) => this.cancelledByClient(reason));
+      channel.onCancel((reason) => this.canceledByClient(reason));
       channel.announce(CANCEL_ANNOUNCEMENT);
     }
     channel.onEnd((end) => this.channelEnded(end));
@@ -139,16 +139,16 @@ export abstract class AbortableCall {
   }
 
   /** The client sent `_zrpc_cancel`: stop, send nothing more. */
-  private cancelledByClient(reason: CancelReason): void {
+  private canceledByClient(reason: CancelReason): void {
     if (this.isSettled) return;
     if (reason === "timeout") {
       this.abort(new DeadlineExceeded(this.deadline));
       this.settle({ kind: "timed-out" });
       return;
     }
-    const error = new CallCancelled(reason);
+    const error = new CallCanceled(reason);
     this.abort(error);
-    this.settle({ kind: "cancelled", reason: error });
+    this.settle({ kind: "canceled", reason: error });
   }
 
   /** The first reply went out: the deadline no longer applies. */
@@ -202,7 +202,7 @@ export abstract class AbortableCall {
         break;
       case "closed":
         // Only the server closes its channels, after settling; anything else is a cancellation.
-        this.settle({ kind: "cancelled", reason: this.resolveReason(this.abortReason ?? endReason(end)) });
+        this.settle({ kind: "canceled", reason: this.resolveReason(this.abortReason ?? endReason(end)) });
         break;
     }
   }

@@ -33,7 +33,7 @@ export interface CallContext {
   /**
    * Aborts when the call should stop: the client was lost (no heartbeat for two intervals: a
    * `LostRemote` reason), the client's deadline passed before the first reply (`DeadlineExceeded`),
-   * the client cancelled the call (`CallCancelled`; both through zrpc's extensions, see
+   * the client canceled the call (`CallCanceled`; both through zrpc's extensions, see
    * docs/protocol/README.md), the server gave up on it while closing (`ShutdownError`), or the
    * call ended (its reply was sent: a `ChannelClosedError` reason).
    */

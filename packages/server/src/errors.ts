@@ -127,12 +127,12 @@ export class ShutdownError extends ZrpcError {
 const isShutdownError = defineErrorBrand(ShutdownError, "zrpc.ShutdownError");
 
 /**
- * The reason a call's `signal` aborts with when the client cancelled it through zrpc's cancel
+ * The reason a call's `signal` aborts with when the client canceled it through zrpc's cancel
  * extension (`_zrpc_cancel`, code `"canceled"`): the caller aborted, or gave up on a stream.
- * The call's outcome is then `{ kind: "cancelled" }` and nothing more is sent for it. (A client
+ * The call's outcome is then `{ kind: "canceled" }` and nothing more is sent for it. (A client
  * that cancels because its timeout expired gives a {@link DeadlineExceeded} instead.)
  */
-export class CallCancelled extends ZrpcError {
+export class CallCanceled extends ZrpcError {
   /** What the client said: `"canceled"` (its signal aborted) or `"abandoned"` (it left a stream). */
   readonly reason: "canceled" | "abandoned";
   /**
@@ -140,20 +140,26 @@ export class CallCancelled extends ZrpcError {
    * @param options - standard `ErrorOptions`
    */
   constructor(reason: "canceled" | "abandoned" = "canceled", options?: ErrorOptions) {
-    super("canceled", reason === "abandoned" ? "the client abandoned the stream" : "the client cancelled the call", options);
+    super("canceled", reason === "abandoned" ? "the client abandoned the stream" : "the client canceled the call", options);
     this.reason = reason;
   }
 
-  /** True for a `CallCancelled` from any loaded copy of this package. */
-  static isInstance(value: unknown): value is CallCancelled {
-    return isCallCancelled(value);
+  /** True for a `CallCanceled` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is CallCanceled {
+    return isCallCanceled(value);
   }
 }
-const isCallCancelled = defineErrorBrand(CallCancelled, "zrpc.CallCancelled");
+// The brand keeps the class's first name, so that copies from before the rename recognise it.
+const isCallCanceled = defineErrorBrand(CallCanceled, "zrpc.CallCancelled", "CallCanceled");
+
+/** @deprecated Renamed {@link CallCanceled} (zrpc spells it "canceled" everywhere); removed in 1.0. */
+export const CallCancelled = CallCanceled;
+/** @deprecated Renamed {@link CallCanceled} (zrpc spells it "canceled" everywhere); removed in 1.0. */
+export type CallCancelled = CallCanceled;
 
 /**
  * The reason a call's `signal` aborts with when its deadline passed before the first reply was
- * sent (code `"timeout"`): the client's `zrpc_deadline`, or a client that cancelled because its
+ * sent (code `"timeout"`): the client's `zrpc_deadline`, or a client that canceled because its
  * timeout expired. The call's outcome is then `{ kind: "timed-out" }` and nothing more is sent:
  * the client has given up already.
  */

@@ -8,7 +8,7 @@ export type { Handler, MethodSpec, RegisterOptions, Registry } from "./registry.
 export type { Service, ServiceMethodsOptions } from "./service.js";
 export { getCallContext } from "./call-context.js";
 export type { CallContext } from "./call-context.js";
-export { ServiceError, raise, RegistrationError, ShutdownError, CallCancelled, DeadlineExceeded } from "./errors.js";
+export { ServiceError, raise, RegistrationError, ShutdownError, CallCanceled, CallCancelled, DeadlineExceeded } from "./errors.js";
 export type { RegistrationErrorReason } from "./errors.js";
 export type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
 export { processWarningLogger, createProcessWarningLogger } from "./logger.js";

@@ -24,10 +24,10 @@ export interface ErrorReply {
  *   the result failed);
  * - `stream-done`: `STREAM_DONE` was sent after `items` `STREAM` events;
  * - `lost-remote`: the client stopped heartbeating (or broke flow control); nothing more is sent;
- * - `cancelled`: the client cancelled the call (zrpc's `_zrpc_cancel` extension); `reason` is the
- *   `CallCancelled` the signal aborted with; nothing more is sent;
+ * - `canceled`: the client canceled the call (zrpc's `_zrpc_cancel` extension); `reason` is the
+ *   `CallCanceled` the signal aborted with; nothing more is sent;
  * - `timed-out`: the client's deadline (`zrpc_deadline`) passed before the first reply, on arrival
- *   (the handler never ran), while waiting for a slot or while running, or the client cancelled
+ *   (the handler never ran), while waiting for a slot or while running, or the client canceled
  *   because its timeout expired; nothing is sent;
  * - `shutdown`: the server (or its transport) closed before the call finished; nothing is sent.
  */
@@ -36,7 +36,7 @@ export type CallOutcome =
   | { readonly kind: "error"; readonly error: unknown }
   | { readonly kind: "stream-done"; readonly items: number }
   | { readonly kind: "lost-remote"; readonly error: Error }
-  | { readonly kind: "cancelled"; readonly reason?: unknown }
+  | { readonly kind: "canceled"; readonly reason?: unknown }
   | { readonly kind: "timed-out" }
   | { readonly kind: "shutdown" };
 

@@ -122,15 +122,16 @@ function pythonNameList(names: readonly string[]): string {
  * - `add() takes 2 positional arguments but 3 were given`
  * - `add() takes from 1 to 2 positional arguments but 3 were given`
  * - `add() missing 1 required positional argument: 'b'`
+ *
+ * `arity.names` are the parameter names, `minArity`/`maxArity` how many positional arguments fit.
  * @internal
  */
 export function pythonArityMessage(
   method: string,
-  names: readonly string[],
-  minArity: number,
-  maxArity: number,
+  arity: { readonly names: readonly string[]; readonly minArity: number; readonly maxArity: number },
   given: number,
 ): string | undefined {
+  const { names, minArity, maxArity } = arity;
   if (given > maxArity) {
     const takes = minArity === maxArity ? plural(maxArity, "positional argument") : `from ${minArity} to ${maxArity} positional arguments`;
     return `${method}() takes ${takes} but ${given} ${given === 1 ? "was" : "were"} given`;

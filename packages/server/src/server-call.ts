@@ -142,7 +142,7 @@ export class ServerCall extends StreamingCall {
     const given = call.args.length;
     if (spec.args !== null && (given < spec.minArity || given > spec.maxArity)) {
       const names = spec.args.params.map((param) => param.name);
-      const problem = pythonArityMessage(call.method, names, spec.minArity, spec.maxArity, given);
+      const problem = pythonArityMessage(call.method, { names, minArity: spec.minArity, maxArity: spec.maxArity }, given);
       if (problem !== undefined) throw new ServiceError("TypeError", problem);
     }
     const thisArg = this.thisArg ?? (call.introspection ? undefined : call);

@@ -45,7 +45,7 @@ export interface ServerOptions {
   readonly heartbeatMs?: number | null;
   /** Middleware, run in this order (see {@link ServerMiddleware}). */
   readonly middleware?: readonly ServerMiddleware[];
-  /** How long `close()` lets calls in flight finish before cancelling them. Default 10 000 ms. */
+  /** How long `close()` lets calls in flight finish before canceling them. Default 10 000 ms. */
   readonly closeGraceMs?: number;
   /**
    * Send the JavaScript stack as the traceback of `ERR` replies. Default true (zerorpc-python
@@ -77,7 +77,7 @@ export interface ServerOptions {
    * Which zrpc wire extensions to honour for clients that use them (zerorpc-python clients never
    * do): `"deadline"` drops requests whose `zrpc_deadline` has passed on arrival and aborts calls
    * whose deadline passes before their first reply (outcome `timed-out`); `"cancel"` lets a client
-   * stop a call with `_zrpc_cancel` (outcome `cancelled`) and announces that in `zrpc_caps`.
+   * stop a call with `_zrpc_cancel` (outcome `canceled`) and announces that in `zrpc_caps`.
    * Default `true` (both); `false` for none. See docs/protocol/README.md, "zrpc extensions".
    */
   readonly extensions?: boolean | readonly ServerExtension[];
@@ -150,7 +150,7 @@ export interface Server extends AsyncDisposable {
   /**
    * Stops the server: new requests are dropped at once (no reply; their clients time out), calls
    * in flight get `graceMs` (default {@link ServerOptions.closeGraceMs}) to finish and reply, then
-   * the rest are cancelled (their `signal` aborts with a `ShutdownError`, their outcome is
+   * the rest are canceled (their `signal` aborts with a `ShutdownError`, their outcome is
    * `shutdown`, nothing more is sent for them) and the transports are closed. Idempotent: later
    * calls return the same promise.
    */
@@ -405,7 +405,7 @@ class ZrpcServer implements Server {
       }));
       const reason = new ShutdownError("server closed before the call finished");
       const remaining = [...this.calls];
-      // Waiting calls first: cancelling a running one frees its slot, which must not start them.
+      // Waiting calls first: canceling a running one frees its slot, which must not start them.
       for (const call of remaining) if (!call.holdsSlot) call.shutdown(reason);
       for (const call of remaining) call.shutdown(reason);
       await Promise.all(

@@ -96,7 +96,9 @@ describe("two builds of @zrpc/server in one process", () => {
     ] as const) {
       expect(new maker.ServiceError("ValueError", "bad")).toBeInstanceOf(checker.ServiceError);
       expect(new maker.RegistrationError("duplicate", "x", "taken")).toBeInstanceOf(checker.RegistrationError);
-      expect(new maker.CallCancelled()).toBeInstanceOf(checker.CallCancelled);
+      expect(new maker.CallCanceled()).toBeInstanceOf(checker.CallCanceled);
+      // The deprecated spelling is the same class.
+      expect(new maker.CallCanceled()).toBeInstanceOf(checker.CallCancelled);
       expect(new maker.ServiceError("ValueError", "bad")).not.toBeInstanceOf(checker.RegistrationError);
       expect(new Error("plain")).not.toBeInstanceOf(checker.ServiceError);
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { connectDealer, curveKeyPair, zeromq } from "@zrpc/transport-zeromq";
 import { decodeEvent, encodeValue, newMessageId } from "@zrpc/wire";
 import {
-  CallCancelled,
+  CallCanceled,
   DeadlineExceeded,
   createRegistry,
   createServer,
@@ -174,7 +174,7 @@ describe("cancellation (zrpc_caps / _zrpc_cancel)", () => {
     expect((await client.call("quick")).header.zrpc_caps).toBeUndefined();
   });
 
-  it("_zrpc_cancel aborts the handler with CallCancelled, outcome cancelled, nothing sent", async () => {
+  it("_zrpc_cancel aborts the handler with CallCanceled, outcome canceled, nothing sent", async () => {
     const seen: { signal?: AbortSignal; started: number } = { started: 0 };
     const ended = outcomes();
     const { client, server } = setup(service(seen), { middleware: [ended.middleware] });
@@ -182,9 +182,9 @@ describe("cancellation (zrpc_caps / _zrpc_cancel)", () => {
     await until(() => seen.signal !== undefined);
     client.sendRaw({ message_id: newMessageId(), v: 3, response_to: id }, "_zrpc_cancel", ["canceled"]);
     await until(() => ended.list.length === 1);
-    expect(seen.signal!.reason).toBeInstanceOf(CallCancelled);
+    expect(seen.signal!.reason).toBeInstanceOf(CallCanceled);
     expect(seen.signal!.reason).toMatchObject({ code: "canceled", reason: "canceled" });
-    expect(ended.list[0]!.kind).toBe("cancelled");
+    expect(ended.list[0]!.kind).toBe("canceled");
     expect((ended.list[0] as { reason: unknown }).reason).toBe(seen.signal!.reason);
     expect(server.inFlight).toBe(0);
     await sleep(20);
@@ -213,7 +213,7 @@ describe("cancellation (zrpc_caps / _zrpc_cancel)", () => {
     await client.next(id);
     client.sendRaw({ message_id: newMessageId(), v: 3, response_to: id }, "_zrpc_cancel", ["abandoned"]);
     await until(() => seen.finished === true);
-    expect(ended.list[0]).toMatchObject({ kind: "cancelled", reason: { reason: "abandoned" } });
+    expect(ended.list[0]).toMatchObject({ kind: "canceled", reason: { reason: "abandoned" } });
   });
 
   it("without the capability (or with extensions off) _zrpc_cancel changes nothing", async () => {

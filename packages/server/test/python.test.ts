@@ -49,11 +49,11 @@ describe("arity messages (CPython's TypeError texts)", () => {
     [["a", "b"], 2, 2, 0, "add() missing 2 required positional arguments: 'a' and 'b'"],
     [["a", "b", "c"], 3, 3, 0, "add() missing 3 required positional arguments: 'a', 'b', and 'c'"],
   ])("%j min %d max %d given %d", (names, min, max, given, expected) => {
-    expect(pythonArityMessage("add", names, min, max, given)).toBe(expected);
+    expect(pythonArityMessage("add", { names, minArity: min, maxArity: max }, given)).toBe(expected);
   });
 
   it("accepts counts in range", () => {
-    expect(pythonArityMessage("f", ["a", "b"], 1, 2, 1)).toBeUndefined();
-    expect(pythonArityMessage("f", ["a"], 1, Number.POSITIVE_INFINITY, 10)).toBeUndefined();
+    expect(pythonArityMessage("f", { names: ["a", "b"], minArity: 1, maxArity: 2 }, 1)).toBeUndefined();
+    expect(pythonArityMessage("f", { names: ["a"], minArity: 1, maxArity: Number.POSITIVE_INFINITY }, 10)).toBeUndefined();
   });
 });

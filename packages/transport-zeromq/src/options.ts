@@ -1,5 +1,5 @@
 import { endpointListOption, integerOption, routingIdOption } from "@zrpc/channel";
-import type { SocketTransportOptions, TransportKind } from "@zrpc/channel";
+import type { ResolvedSocketOptions, SocketTransportOptions, TransportKind } from "@zrpc/channel";
 import { isCurveKey } from "./curve.js";
 
 /**
@@ -137,14 +137,7 @@ export const zeromqTransportDefaults: Readonly<{
  * Options after validation and defaults.
  * @internal
  */
-export interface ResolvedOptions {
-  readonly bind: readonly string[];
-  readonly connect: readonly string[];
-  readonly sendHighWaterMark: number;
-  readonly receiveHighWaterMark: number;
-  readonly linger: number;
-  readonly maxMessageSize: number;
-  readonly maxQueuedMessages: number;
+export interface ResolvedOptions extends ResolvedSocketOptions {
   readonly reconnectInterval: number | undefined;
   readonly reconnectMaxInterval: number | undefined;
   readonly immediate: boolean;

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { endpointListOption, integerOption, routingIdOption } from "@zrpc/channel";
-import type { SocketTransportOptions, TransportKind } from "@zrpc/channel";
+import type { ResolvedSocketOptions, SocketTransportOptions, TransportKind } from "@zrpc/channel";
 import type { ZmtpError } from "./errors.js";
 
 /** Something that happened on a connection of a ZMTP transport, for {@link ZmtpTransportOptions.monitor}. */
@@ -113,21 +113,14 @@ const MAX_BUFFER = 2 ** 32;
  * Options after validation and defaults.
  * @internal
  */
-export interface ResolvedOptions {
-  readonly bind: readonly string[];
-  readonly connect: readonly string[];
-  readonly sendHighWaterMark: number;
-  readonly receiveHighWaterMark: number;
-  readonly maxMessageSize: number;
+export interface ResolvedOptions extends ResolvedSocketOptions {
   readonly maxFramesPerMessage: number;
   readonly maxCommandSize: number;
-  readonly maxQueuedMessages: number;
   readonly handshakeTimeout: number;
   readonly reconnectInterval: number;
   readonly reconnectMaxInterval: number;
   readonly heartbeatIvl: number;
   readonly heartbeatTimeout: number;
-  readonly linger: number;
   readonly routingId: Uint8Array | undefined;
   readonly subscribe: readonly Uint8Array[];
   readonly onError: ((error: Error) => void) | undefined;

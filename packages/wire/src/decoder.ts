@@ -126,20 +126,42 @@ class Decoder {
     );
   }
 
-  /** Checks a declared length against the remaining input (first) and the configured limit. */
-  checkLength(what: string, declared: number, minBytes: number, limit: number, at: number, unit = "bytes"): void {
+  /**
+   * Checks a declared length against the remaining input (first) and the configured limit of
+   * `kind`: str, bin and ext lengths count bytes, arrays elements (at least 1 byte each) and
+   * maps entries (at least 2 bytes each).
+   */
+  checkLength(what: string, declared: number, at: number, kind: "str" | "bin" | "ext" | "array" | "map"): void {
     const remain = this.end - this.pos;
+    const minBytes = kind === "map" ? 2 : 1;
     if (declared * minBytes > remain) {
+      const unit = kind === "map" ? "entries" : kind === "array" ? "elements" : "bytes";
       throw new ProtocolError(
         "truncated",
         `truncated msgpack: ${what} declares ${declared} ${unit} at offset ${at}, ${remain} bytes remain`,
         { offset: at },
       );
     }
+    const limit = this.limitOf(kind);
     if (declared > limit) {
       throw new ProtocolError("limit", `${what} at offset ${at} declares ${declared}, over the limit of ${limit}`, {
         offset: at,
       });
+    }
+  }
+
+  limitOf(kind: "str" | "bin" | "ext" | "array" | "map"): number {
+    switch (kind) {
+      case "str":
+        return this.maxStr;
+      case "bin":
+        return this.maxBin;
+      case "ext":
+        return this.maxExt;
+      case "array":
+        return this.maxArray;
+      case "map":
+        return this.maxMap;
     }
   }
 
@@ -263,7 +285,7 @@ class Decoder {
 
   readStr(length: number, start: number, what: string): string {
     if (length === 0) return "";
-    this.checkLength(what, length, 1, this.maxStr, start);
+    this.checkLength(what, length, start, "str");
     const pos = this.pos;
     this.pos = pos + length;
     if (length <= STR_CACHE_MAX_BYTES) return this.cachedStr(pos, length);
@@ -349,7 +371,7 @@ class Decoder {
   }
 
   readBin(length: number, start: number, what: string): Uint8Array {
-    this.checkLength(what, length, 1, this.maxBin, start);
+    this.checkLength(what, length, start, "bin");
     const pos = this.pos;
     this.pos = pos + length;
     // Small bins (ids) are copied: they must not pin a large input, nor expose a pooled Buffer's
@@ -361,7 +383,7 @@ class Decoder {
     const typePos = this.pos;
     if (typePos >= this.end) throw this.truncated(`${what} type`, 1, typePos);
     this.pos = typePos + 1;
-    this.checkLength(what, length, 1, this.maxExt, start);
+    this.checkLength(what, length, start, "ext");
     const type = (this.bytes[typePos]! << 24) >> 24;
     const pos = this.pos;
     this.pos = pos + length;
@@ -386,7 +408,7 @@ class Decoder {
 
   readArray(length: number, depth: number, start: number, what: string): WireValue[] {
     this.checkDepth(depth, start);
-    this.checkLength(what, length, 1, this.maxArray, start, "elements");
+    this.checkLength(what, length, start, "array");
     const inner = depth + 1;
     if (length <= 4096) {
       const array = new Array<WireValue>(length);
@@ -424,7 +446,7 @@ class Decoder {
 
   readMap(length: number, depth: number, start: number, what: string): WireValue {
     this.checkDepth(depth, start);
-    this.checkLength(what, length, 2, this.maxMap, start, "entries");
+    this.checkLength(what, length, start, "map");
     const inner = depth + 1;
     // Optimistically a plain object (every key a str); the first other key turns it into a Map.
     const record: Record<string, WireValue> = {};
@@ -433,7 +455,7 @@ class Decoder {
     let protoValue: WireValue = null;
     for (let i = 0; i < length; i++) {
       const key = this.readStrKey();
-      if (key === undefined) return this.continueAsMap(record, keysStart, protoValue, i, length, inner);
+      if (key === undefined) return this.continueAsMap({ record, keysStart, protoValue, done: i, length, inner });
       const value = this.readValue(inner);
       this.keys[this.keysTop++] = key;
       if (key === "__proto__") {
@@ -451,14 +473,16 @@ class Decoder {
     return record;
   }
 
-  continueAsMap(
-    record: Record<string, WireValue>,
-    keysStart: number,
-    protoValue: WireValue,
-    done: number,
-    length: number,
-    inner: number,
-  ): Map<WireValue, WireValue> {
+  /** The rest of {@link readMap} once a key that is not a str turned up (rare: no allocation concern). */
+  continueAsMap(state: {
+    readonly record: Record<string, WireValue>;
+    readonly keysStart: number;
+    readonly protoValue: WireValue;
+    readonly done: number;
+    readonly length: number;
+    readonly inner: number;
+  }): Map<WireValue, WireValue> {
+    const { record, keysStart, protoValue, done, length, inner } = state;
     const map = new Map<WireValue, WireValue>();
     const keys = this.keys;
     for (let i = keysStart; i < this.keysTop; i++) {

@@ -9,28 +9,52 @@ const BRAND_OF = Symbol.for("zrpc.errorBrandOf");
 const ZRPC_ERROR_BRAND = Symbol.for("zrpc.error");
 
 /**
- * Machine-readable category of a {@link ZrpcError}:
+ * The codes of {@link ZrpcErrorCode}, as the keys of an interface so that the packages above the
+ * wire can add their own with a module augmentation where they produce them, e.g. `@zrpc/pool`:
+ *
+ * ```ts
+ * declare module "@zrpc/wire" {
+ *   interface ZrpcErrorCodes {
+ *     "pool-timeout": true;
+ *   }
+ * }
+ * ```
+ *
+ * A program that loads such a package (its types) sees the added code in `ZrpcErrorCode`, so a
+ * `switch (error.code)` keeps compiling. The values mean nothing; only the keys count.
+ *
+ * Listed here, the codes of the zerorpc protocol itself:
  * - `"protocol"`: a peer sent something that is not a valid zerorpc message ({@link ProtocolError});
  * - `"encode"`: a value cannot be put on the wire ({@link EncodeError});
  * - `"timeout"`: no reply in time; `"canceled"`: the caller aborted;
  * - `"lost-remote"`: the peer stopped heartbeating; `"closed"`: the channel or transport is closed;
  * - `"remote"`: the peer answered `ERR`; `"backpressure"`: no send credit or queue room left;
- * - `"limit"`: a configured limit was exceeded; `"pool-timeout"`: no pooled connection in time;
- * - `"bind"` / `"connect"`: a transport could not bind or connect an endpoint.
+ * - `"limit"`: a configured limit was exceeded.
+ *
+ * `"bind"` and `"connect"` (a transport could not bind or connect an endpoint) are still listed
+ * here until `@zrpc/transport-zeromq`, which produces them, adds them itself (TODO(#17)).
  */
-export type ZrpcErrorCode =
-  | "protocol"
-  | "encode"
-  | "timeout"
-  | "canceled"
-  | "lost-remote"
-  | "closed"
-  | "remote"
-  | "backpressure"
-  | "limit"
-  | "pool-timeout"
-  | "bind"
-  | "connect";
+export interface ZrpcErrorCodes {
+  protocol: true;
+  encode: true;
+  timeout: true;
+  canceled: true;
+  "lost-remote": true;
+  closed: true;
+  remote: true;
+  backpressure: true;
+  limit: true;
+  /** Produced by `@zrpc/transport-zeromq` (`TransportError`), to be declared there (TODO(#17)). */
+  bind: true;
+  /** Produced by `@zrpc/transport-zeromq` (`TransportError`), to be declared there (TODO(#17)). */
+  connect: true;
+}
+
+/**
+ * Machine-readable category of a {@link ZrpcError}: a key of {@link ZrpcErrorCodes}, the codes of
+ * the protocol plus those the loaded zrpc packages add (`"pool-timeout"` from `@zrpc/pool`, ...).
+ */
+export type ZrpcErrorCode = keyof ZrpcErrorCodes;
 
 function hasBrand(value: unknown, brand: symbol): boolean {
   return (

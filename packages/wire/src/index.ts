@@ -8,7 +8,7 @@ export { decodeValue } from "./decoder.js";
 export type { DecodeOptions } from "./decoder.js";
 export type { EncodeOptions } from "./encoder.js";
 export { ZrpcError, ProtocolError, EncodeError } from "./errors.js";
-export type { ZrpcErrorCode, ProtocolErrorReason, ProtocolErrorOptions } from "./errors.js";
+export type { ZrpcErrorCode, ZrpcErrorCodes, ProtocolErrorReason, ProtocolErrorOptions } from "./errors.js";
 export { PROTOCOL_VERSION, EventNames, encodeEvent, encodeEventChunks, decodeEvent, createEvent } from "./event.js";
 export type { Event, WireHeader } from "./event.js";
 export { newMessageId, messageIdToString } from "./message-id.js";

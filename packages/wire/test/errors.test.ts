@@ -119,9 +119,9 @@ describe("names, codes and fields", () => {
     expect(encode.pythonName).toBe("OverflowError");
     expect(new source.EncodeError("x").pythonName).toBe("TypeError");
 
-    const base = new source.ZrpcError("pool-timeout", "no connection");
+    const base = new source.ZrpcError("limit", "too many");
     expect(base.name).toBe("ZrpcError");
-    expect(base.code).toBe("pool-timeout");
+    expect(base.code).toBe("limit");
     expect(new source.ProtocolError("truncated", "x").offset).toBeUndefined();
   });
 

@@ -3,7 +3,7 @@ import { RemoteError, connect } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
 import { parseAddress } from "../address.js";
 import type { Address } from "../address.js";
-import { parseCommandLine, secondsOption } from "../argv.js";
+import { CLIENT_COMMAND_OPTIONS, parseCommandLine, secondsOption } from "../argv.js";
 import { UsageError } from "../errors.js";
 import { JsonSyntaxError, formatJson, parseJson } from "../json.js";
 import { Progress } from "../progress.js";
@@ -51,15 +51,6 @@ Examples:
   zrpc call --json 4242 add 1 2
   zrpc call --transport zmtp 4242 add 1 2`;
 
-const OPTIONS = [
-  { name: "json", takesValue: false },
-  { name: "timeout", takesValue: true },
-  { name: "heartbeat", takesValue: true },
-  { name: "transport", takesValue: true },
-  { name: "verbose", short: "v", takesValue: false },
-  { name: "quiet", short: "q", takesValue: false },
-  { name: "help", short: "h", takesValue: false },
-] as const;
 
 /**
  * Parses one command line argument of `zrpc call`: JSON when it parses (see `parseJson`), else the
@@ -126,7 +117,7 @@ export function reportCallError(command: string, error: unknown, verbose: boolea
 
 /** Runs `zrpc call` with `argv` (after the command name); resolves with the exit status. */
 export async function callCommand(argv: readonly string[]): Promise<number> {
-  const { options, positionals } = parseCommandLine(argv, OPTIONS);
+  const { options, positionals } = parseCommandLine(argv, CLIENT_COMMAND_OPTIONS);
   if (options.help === true) {
     printLine(CALL_HELP);
     return 0;

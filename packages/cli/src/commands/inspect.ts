@@ -4,7 +4,7 @@ import { RemoteError } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
 import { cleandoc } from "@zrpc/server";
 import { parseAddress } from "../address.js";
-import { parseCommandLine } from "../argv.js";
+import { CLIENT_COMMAND_OPTIONS, parseCommandLine } from "../argv.js";
 import { UsageError } from "../errors.js";
 import { formatJson } from "../json.js";
 import { Progress } from "../progress.js";
@@ -42,15 +42,6 @@ Examples:
   zrpc inspect tcp://127.0.0.1:4242 ticket_list
   zrpc inspect --transport zmtp 4242`;
 
-const OPTIONS = [
-  { name: "json", takesValue: false },
-  { name: "timeout", takesValue: true },
-  { name: "heartbeat", takesValue: true },
-  { name: "transport", takesValue: true },
-  { name: "verbose", short: "v", takesValue: false },
-  { name: "quiet", short: "q", takesValue: false },
-  { name: "help", short: "h", takesValue: false },
-] as const;
 
 /** One method of a described service. */
 export interface MethodDescription {
@@ -185,7 +176,7 @@ function toJson(service: ServiceDescription): unknown {
 
 /** Runs `zrpc inspect` with `argv` (after the command name); resolves with the exit status. */
 export async function inspectCommand(argv: readonly string[]): Promise<number> {
-  const { options, positionals } = parseCommandLine(argv, OPTIONS);
+  const { options, positionals } = parseCommandLine(argv, CLIENT_COMMAND_OPTIONS);
   if (options.help === true) {
     printLine(INSPECT_HELP);
     return 0;
