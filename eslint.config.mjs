@@ -29,12 +29,6 @@ export default tseslint.config(
     rules: { "@typescript-eslint/max-params": ["error", { max: 4 }] },
   },
   {
-    // TODO(#17): these three packages are being reworked; make them comply (options objects for the
-    // offenders), then delete this override.
-    files: ["packages/channel/src/**/*.ts", "packages/transport-zmtp/src/**/*.ts", "packages/transport-zeromq/src/**/*.ts"],
-    rules: { "@typescript-eslint/max-params": "off" },
-  },
-  {
     files: ["**/test/**/*.ts", "**/bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",

@@ -37,6 +37,23 @@ export interface ChannelHost {
 }
 
 /**
+ * What a {@link Channel} is created with (by its multiplexer; not for applications).
+ * @internal
+ */
+export interface ChannelInit {
+  /** The multiplexer that owns the channel. */
+  readonly host: ChannelHost;
+  readonly role: ChannelRole;
+  /** The peer on the other end. */
+  readonly peer: Peer;
+  /** The channel id. */
+  readonly id: MessageId;
+  /** Key of the channel in its multiplexer's table. */
+  readonly key: string;
+  readonly settings: ChannelSettings;
+}
+
+/**
  * Receives the result of {@link Channel.takeInto}: exactly one of its methods is called, once.
  * A `Promise`'s resolve/reject pair fits, and so does any object with these two methods.
  */
@@ -113,13 +130,13 @@ export class Channel {
   private cancelSent = false;
 
   /** @internal Created by the multiplexer. */
-  constructor(host: ChannelHost, role: ChannelRole, peer: Peer, id: MessageId, key: string, settings: ChannelSettings) {
-    this.host = host;
-    this.role = role;
-    this.peer = peer;
-    this.id = id;
-    this.key = key;
-    this.settings = settings;
+  constructor(init: ChannelInit) {
+    this.host = init.host;
+    this.role = init.role;
+    this.peer = init.peer;
+    this.id = init.id;
+    this.key = init.key;
+    this.settings = init.settings;
   }
 
   /** True until the channel has ended. */

@@ -17,16 +17,34 @@ export interface DefinedTransportFactory<Name extends string, Options> extends T
   readonly options: Readonly<Options>;
 }
 
+/** What the `open` callback of {@link defineTransportFactory} receives for one socket. */
+export interface TransportOpenRequest<Options> {
+  /**
+   * The options to open the socket with: the factory's options, `maxMessageSize` defaulted from
+   * the caller's, `routingId` kept only for a dealer and `subscribe` only for a sub socket.
+   */
+  readonly socketOptions: Options;
+  /** The kind of socket to open. */
+  readonly kind: TransportKind;
+  /** Whether to bind the socket to `endpoint` or connect it. */
+  readonly how: "bind" | "connect";
+  /** The endpoint or endpoints to bind or connect. */
+  readonly endpoint: string | readonly string[];
+  /** What the caller (client, server) supplies, see {@link TransportDefaults}. */
+  readonly defaults: TransportDefaults;
+}
+
 /**
  * Builds a {@link TransportFactory} named `name` from `options` (copied and frozen; a `bind` or
- * `connect` key is a `TypeError`). `open` receives the socket options for one socket: the
- * factory's options, `maxMessageSize` defaulted from the caller's, `routingId` kept only for a
- * dealer and `subscribe` only for a sub socket.
+ * `connect` key is a `TypeError`). `open` is called with one {@link TransportOpenRequest} per
+ * socket: the socket options (the factory's options, `maxMessageSize` defaulted from the
+ * caller's, `routingId` kept only for a dealer and `subscribe` only for a sub socket), the kind,
+ * bind or connect, the endpoint and the caller's defaults.
  */
 export function defineTransportFactory<Name extends string, Options extends FactorySocketOptions>(
   name: Name,
   options: Options,
-  open: (socketOptions: Options, kind: TransportKind, how: "bind" | "connect", endpoint: string | readonly string[], defaults: TransportDefaults) => Promise<OpenedTransport>,
+  open: (request: TransportOpenRequest<Options>) => Promise<OpenedTransport>,
 ): DefinedTransportFactory<Name, Options> {
   if (typeof options !== "object" || options === null) throw new TypeError(`${name}() takes an options object`);
   const own: Options = { ...options };
@@ -47,7 +65,7 @@ export function defineTransportFactory<Name extends string, Options extends Fact
         ...(kind === "dealer" && routingId !== undefined && { routingId }),
         ...(kind === "sub" && subscribe !== undefined && { subscribe }),
       } as Options;
-      return open(socketOptions, kind, how, endpoint, defaults);
+      return open({ socketOptions, kind, how, endpoint, defaults });
     },
   });
 }

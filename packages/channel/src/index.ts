@@ -32,4 +32,4 @@ export { transportFactoryOption } from "./transport-option.js";
 export { defineTransportFactory } from "./define-factory.js";
 export { endpointListOption, integerOption, openSocketTransport, routingIdOption, socketShorthands } from "./socket-transport.js";
 export type { OpeningTransport, ResolvedSocketOptions, SocketShorthands, SocketTransportOptions } from "./socket-transport.js";
-export type { DefinedTransportFactory, FactorySocketOptions } from "./define-factory.js";
+export type { DefinedTransportFactory, FactorySocketOptions, TransportOpenRequest } from "./define-factory.js";

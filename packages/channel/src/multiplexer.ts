@@ -149,7 +149,7 @@ export class Multiplexer implements ChannelHost {
       ? this.settings
       : settingsFrom(options, this.settings);
     const peer = options.peer ?? DEALER_PEER;
-    const channel = new Channel(this, "client", peer, id, key, settings);
+    const channel = new Channel({ host: this, role: "client", peer, id, key, settings });
     this.table.set(key, channel);
     const header: WireHeader =
       options.header === undefined
@@ -305,7 +305,7 @@ export class Multiplexer implements ChannelHost {
       this.refuse(peer, event, id);
       return;
     }
-    const channel = new Channel(this, "server", peer, id, key, this.settings);
+    const channel = new Channel({ host: this, role: "server", peer, id, key, settings: this.settings });
     this.table.set(key, channel);
     this.perPeer.set(peer.key, open + 1);
     channel.acceptRequest(event);

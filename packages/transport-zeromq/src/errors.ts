@@ -1,5 +1,15 @@
 import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
 
+// The transport's own error codes, added to `ZrpcErrorCode` wherever this package's types are loaded.
+declare module "@zrpc/wire" {
+  interface ZrpcErrorCodes {
+    /** Binding or unbinding an endpoint failed ({@link TransportError}). */
+    bind: true;
+    /** Connecting or disconnecting an endpoint failed ({@link TransportError}). */
+    connect: true;
+  }
+}
+
 /** What went wrong in a {@link TransportError}. */
 export type TransportErrorCode = "closed" | "backpressure" | "bind" | "connect";
 

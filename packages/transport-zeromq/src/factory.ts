@@ -25,7 +25,7 @@ export interface ZeromqTransportFactory extends TransportFactory {
  * opened.
  */
 export function zeromq(options: ZeromqFactoryOptions = {}): ZeromqTransportFactory {
-  return defineTransportFactory("zeromq", options, (socketOptions, kind, how, endpoint, defaults) => {
+  return defineTransportFactory("zeromq", options, ({ socketOptions, kind, how, endpoint, defaults }) => {
     // The caller's handler only where a handshake can fail (CURVE): setting one makes the
     // transport watch its socket's handshake events.
     const onAuthFailure = socketOptions.onAuthFailure ?? (socketOptions.curve === undefined ? undefined : defaults.onAuthFailure);

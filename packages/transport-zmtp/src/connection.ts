@@ -25,6 +25,23 @@ import {
 import type { Greeting, SocketType } from "./protocol.js";
 
 /**
+ * What a {@link ZmtpConnection} is created with.
+ * @internal
+ */
+export interface ConnectionInit {
+  /** A connected socket (accepted or connected). */
+  readonly socket: Socket;
+  /** The endpoint it belongs to, for reports. */
+  readonly endpoint: string;
+  /** The transport. */
+  readonly owner: ConnectionOwner;
+  /** The transport's options. */
+  readonly options: ResolvedOptions;
+  /** Our Socket-Type. */
+  readonly socketType: SocketType;
+}
+
+/**
  * What a connection reports to the transport that owns it.
  * @internal
  */
@@ -105,14 +122,9 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   #ttlTimer: ReturnType<typeof setTimeout> | undefined;
   #endTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /**
-   * @param socket - a connected socket (accepted or connected)
-   * @param endpoint - the endpoint it belongs to, for reports
-   * @param owner - the transport
-   * @param options - the transport's options
-   * @param socketType - our Socket-Type
-   */
-  constructor(socket: Socket, endpoint: string, owner: ConnectionOwner, options: ResolvedOptions, socketType: SocketType) {
+  /** @param init - the socket, its endpoint, the owning transport, its options and our Socket-Type */
+  constructor(init: ConnectionInit) {
+    const { socket, endpoint, owner, options, socketType } = init;
     this.socket = socket;
     this.endpoint = endpoint;
     this.#owner = owner;
@@ -461,9 +473,9 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   }
 
   #startHeartbeat(): void {
-    const interval = this.#options.heartbeatIvl;
+    const interval = this.#options.heartbeatMs;
     if (interval <= 0) return;
-    const timeout = this.#options.heartbeatTimeout > 0 ? this.#options.heartbeatTimeout : interval;
+    const timeout = this.#options.heartbeatTimeoutMs > 0 ? this.#options.heartbeatTimeoutMs : interval;
     this.#heartbeatTimer = setInterval(() => {
       if (this.#state !== STATE_OPEN) return;
       this.enqueueRaw(encodePing(0));

@@ -1,5 +1,15 @@
 import { ZrpcError, defineErrorBrand } from "@zrpc/wire";
 
+// The transport's own error codes, added to `ZrpcErrorCode` wherever this package's types are loaded.
+declare module "@zrpc/wire" {
+  interface ZrpcErrorCodes {
+    /** Binding or unbinding an endpoint failed ({@link ZmtpEndpointError}). */
+    bind: true;
+    /** Connecting or disconnecting an endpoint failed ({@link ZmtpEndpointError}). */
+    connect: true;
+  }
+}
+
 /** The {@link ZrpcError} codes the ZMTP transport raises. */
 export type ZmtpErrorCode = "closed" | "backpressure" | "limit" | "protocol" | "timeout" | "lost-remote";
 
@@ -13,7 +23,7 @@ export type ZmtpErrorCode = "closed" | "backpressure" | "limit" | "protocol" | "
  * - `"protocol"`: a peer broke ZMTP (bad greeting, unknown mechanism, incompatible socket type,
  *   malformed frame or command; that peer's connection is closed; reported through `onError`);
  * - `"timeout"`: a connection did not complete its handshake within `handshakeTimeout`;
- * - `"lost-remote"`: a peer sent nothing within `heartbeatTimeout` after our PING, or within the
+ * - `"lost-remote"`: a peer sent nothing within `heartbeatTimeoutMs` after our PING, or within the
  *   TTL of its own PING.
  *
  * `endpoint` names the endpoint of the connection concerned, when there is one.
@@ -40,13 +50,13 @@ export class ZmtpError extends ZrpcError {
 const isZmtpError = defineErrorBrand(ZmtpError, "zrpc.ZmtpError");
 
 /**
- * Binding, unbinding, connecting or disconnecting an endpoint failed: `code` is `"bind"` or
- * `"connect"`, the message names the endpoint, `cause` holds the system error (for example
- * `EADDRINUSE`). Not a {@link ZrpcError}: it concerns local configuration, never a peer.
+ * Binding, unbinding, connecting or disconnecting an endpoint failed: a {@link ZrpcError} whose
+ * `code` is `"bind"` or `"connect"`; the message names the endpoint, `cause` holds the system error
+ * (for example `EADDRINUSE`). It concerns local configuration, never a peer.
  */
-export class ZmtpEndpointError extends Error {
+export class ZmtpEndpointError extends ZrpcError {
   /** `"bind"` for bind/unbind failures, `"connect"` for connect/disconnect failures. */
-  readonly code: "bind" | "connect";
+  declare readonly code: "bind" | "connect";
   /** The endpoint as given by the caller. */
   readonly endpoint: string;
 
@@ -57,12 +67,17 @@ export class ZmtpEndpointError extends Error {
    * @param options - standard `ErrorOptions`; `cause` holds the system error
    */
   constructor(code: "bind" | "connect", endpoint: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, message, options);
     this.name = "ZmtpEndpointError";
-    this.code = code;
     this.endpoint = endpoint;
   }
+
+  /** True for a `ZmtpEndpointError` from any loaded copy of this package. */
+  static isInstance(value: unknown): value is ZmtpEndpointError {
+    return isZmtpEndpointError(value);
+  }
 }
+const isZmtpEndpointError = defineErrorBrand(ZmtpEndpointError, "zrpc.ZmtpEndpointError");
 
 /** `value` as an Error (a thrown non-Error is wrapped). @internal */
 export function toError(value: unknown): Error {

@@ -24,7 +24,7 @@ export interface ZmtpTransportFactory extends TransportFactory {
  * `maxMessageBytes`). Invalid options are reported when a socket is opened.
  */
 export function zmtp(options: ZmtpFactoryOptions = {}): ZmtpTransportFactory {
-  return defineTransportFactory("zmtp", options, (socketOptions, kind, how, endpoint) =>
+  return defineTransportFactory("zmtp", options, ({ socketOptions, kind, how, endpoint }) =>
     createZmtpTransport(kind, { ...socketOptions, [how]: endpoint }),
   );
 }

@@ -57,9 +57,20 @@ export interface ZmtpTransportOptions extends SocketTransportOptions {
   maxFramesPerMessage?: number;
   /** Milliseconds a new connection may take for its greeting and READY exchange. Default 5000. 0 disables. */
   handshakeTimeout?: number;
-  /** Send a ZMTP PING every this many ms on each connection. Default 0: no PINGs (PINGs from peers are always answered). */
+  /**
+   * Send a ZMTP PING command every this many ms on each connection. These are the ZMTP 3.1
+   * transport keepalives (libzmq's `ZMQ_HEARTBEAT_IVL`), not the zerorpc `_zpc_hb` heartbeats of
+   * the channel layer. Default 0: no PINGs (PINGs from peers are always answered).
+   */
+  heartbeatMs?: number;
+  /**
+   * Close a connection when nothing arrived this many ms after a ZMTP PING was sent (libzmq's
+   * `ZMQ_HEARTBEAT_TIMEOUT`). Default: `heartbeatMs`.
+   */
+  heartbeatTimeoutMs?: number;
+  /** @deprecated Use {@link ZmtpTransportOptions.heartbeatMs} (same meaning); giving both is a `TypeError`. */
   heartbeatIvl?: number;
-  /** Close a connection when nothing arrived this many ms after a PING was sent. Default: `heartbeatIvl`. */
+  /** @deprecated Use {@link ZmtpTransportOptions.heartbeatTimeoutMs} (same meaning); giving both is a `TypeError`. */
   heartbeatTimeout?: number;
   /**
    * Receives non-fatal errors: a peer broke the protocol or a limit, a handshake or heartbeat
@@ -87,6 +98,8 @@ export const zmtpTransportDefaults: Readonly<{
   handshakeTimeout: number;
   reconnectInterval: number;
   reconnectMaxInterval: number;
+  heartbeatMs: number;
+  /** @deprecated Use `heartbeatMs` (same value). */
   heartbeatIvl: number;
   linger: number;
   subscribe: readonly string[];
@@ -99,6 +112,7 @@ export const zmtpTransportDefaults: Readonly<{
   handshakeTimeout: 5000,
   reconnectInterval: 100,
   reconnectMaxInterval: 0,
+  heartbeatMs: 0,
   heartbeatIvl: 0,
   linger: 1000,
   subscribe: Object.freeze([""]),
@@ -119,8 +133,8 @@ export interface ResolvedOptions extends ResolvedSocketOptions {
   readonly handshakeTimeout: number;
   readonly reconnectInterval: number;
   readonly reconnectMaxInterval: number;
-  readonly heartbeatIvl: number;
-  readonly heartbeatTimeout: number;
+  readonly heartbeatMs: number;
+  readonly heartbeatTimeoutMs: number;
   readonly routingId: Uint8Array | undefined;
   readonly subscribe: readonly Uint8Array[];
   readonly onError: ((error: Error) => void) | undefined;
@@ -130,6 +144,22 @@ export interface ResolvedOptions extends ResolvedSocketOptions {
 /** Bytes of a string (UTF-8) or a copy of bytes. */
 function toBytes(value: string | Uint8Array): Uint8Array {
   return typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value);
+}
+
+/**
+ * An option that also has a deprecated alias: the one given (with its name, for error messages),
+ * or a `TypeError` when both are.
+ */
+function aliasedOption<TName extends keyof ZmtpTransportOptions, TAlias extends keyof ZmtpTransportOptions>(
+  options: ZmtpTransportOptions,
+  name: TName,
+  alias: TAlias,
+): { name: TName | TAlias; value: ZmtpTransportOptions[TName] | ZmtpTransportOptions[TAlias] } {
+  const value = options[name];
+  const aliasValue = options[alias];
+  if (aliasValue === undefined) return { name, value };
+  if (value !== undefined) throw new TypeError(`give ${name} or its deprecated alias ${alias}, not both`);
+  return { name: alias, value: aliasValue };
 }
 
 /**
@@ -147,7 +177,9 @@ export function resolveOptions(kind: TransportKind, options: ZmtpTransportOption
     throw new TypeError(`subscribe applies to a sub transport, not ${kind}`);
   }
   const maxMessageSize = integerOption("maxMessageSize", options.maxMessageSize, defaults.maxMessageSize, -1);
-  const heartbeatIvl = integerOption("heartbeatIvl", options.heartbeatIvl, defaults.heartbeatIvl, 0);
+  const heartbeat = aliasedOption(options, "heartbeatMs", "heartbeatIvl");
+  const heartbeatMs = integerOption(heartbeat.name, heartbeat.value, defaults.heartbeatMs, 0);
+  const heartbeatTimeout = aliasedOption(options, "heartbeatTimeoutMs", "heartbeatTimeout");
   return {
     bind: endpointListOption("bind", options.bind),
     connect: endpointListOption("connect", options.connect),
@@ -160,8 +192,8 @@ export function resolveOptions(kind: TransportKind, options: ZmtpTransportOption
     handshakeTimeout: integerOption("handshakeTimeout", options.handshakeTimeout, defaults.handshakeTimeout, 0),
     reconnectInterval: integerOption("reconnectInterval", options.reconnectInterval, defaults.reconnectInterval, -1),
     reconnectMaxInterval: integerOption("reconnectMaxInterval", options.reconnectMaxInterval, defaults.reconnectMaxInterval, 0),
-    heartbeatIvl,
-    heartbeatTimeout: integerOption("heartbeatTimeout", options.heartbeatTimeout, heartbeatIvl, 0),
+    heartbeatMs,
+    heartbeatTimeoutMs: integerOption(heartbeatTimeout.name, heartbeatTimeout.value, heartbeatMs, 0),
     linger: integerOption("linger", options.linger, defaults.linger, -1),
     routingId,
     subscribe: (options.subscribe ?? defaults.subscribe).map(toBytes),

@@ -461,7 +461,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   // ---------------------------------------------------------------- connections
 
   #adopt(socket: Socket, endpoint: string, reader?: SocketReader): ZmtpConnection {
-    const connection = new ZmtpConnection(socket, endpoint, this, this.#options, this.#socketType);
+    const connection = new ZmtpConnection({ socket, endpoint, owner: this, options: this.#options, socketType: this.#socketType });
     this.#connections.add(connection);
     connection.start(reader);
     if (this.#inbox.paused) connection.pauseReading();

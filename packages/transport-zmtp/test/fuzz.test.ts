@@ -166,7 +166,7 @@ describe("fuzz: the connection parser", () => {
       }
       const socket = new FakeSocket();
       const outcome: Outcome = { messages: 0, commands: 0, errors: [], closed: false };
-      const connection = new ZmtpConnection(socket as unknown as Socket, "tcp://fuzz:1", makeOwner(outcome), options, "ROUTER");
+      const connection = new ZmtpConnection({ socket: socket as unknown as Socket, endpoint: "tcp://fuzz:1", owner: makeOwner(outcome), options, socketType: "ROUTER" });
       connection.start();
       for (const chunk of randomChunks(stream, random, 1 + Math.floor(random() * 64))) {
         socket.emit("data", chunk);

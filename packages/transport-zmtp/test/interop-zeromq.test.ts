@@ -168,11 +168,11 @@ describe(`interop with libzmq ${zmq.version} (zeromq.js)`, () => {
       expect((await router.receive())[2]?.toString()).toBe("alive");
     });
 
-    it("pings libzmq (heartbeatIvl) and gets PONGs", async () => {
+    it("pings libzmq (heartbeatMs) and gets PONGs", async () => {
       const router = z(new zmq.Router());
       await router.bind(LOOPBACK);
       const events = monitor();
-      track(await connectDealer(router.lastEndpoint as string, { heartbeatIvl: 30, heartbeatTimeout: 1000, monitor: events.listener }));
+      track(await connectDealer(router.lastEndpoint as string, { heartbeatMs: 30, heartbeatTimeoutMs: 1000, monitor: events.listener }));
       await events.waitForCount((event) => event.type === "pong", 5);
       expect(events.events.filter((event) => event.type === "disconnect")).toEqual([]);
     });
@@ -263,9 +263,9 @@ describe(`interop with libzmq ${zmq.version} (zeromq.js)`, () => {
       );
     });
 
-    it("pings a libzmq DEALER (heartbeatIvl) and answers its PINGs", async () => {
+    it("pings a libzmq DEALER (heartbeatMs) and answers its PINGs", async () => {
       const events = monitor();
-      const router = track(await bindRouter(LOOPBACK, { heartbeatIvl: 30, heartbeatTimeout: 1000, monitor: events.listener }));
+      const router = track(await bindRouter(LOOPBACK, { heartbeatMs: 30, heartbeatTimeoutMs: 1000, monitor: events.listener }));
       const dealer = z(new zmq.Dealer({ heartbeatInterval: 50, heartbeatTimeout: 1000 }));
       dealer.connect(router.endpoints[0] as string);
       await events.waitForCount((event) => event.type === "pong", 5);

@@ -127,6 +127,9 @@ describe("lifecycle", () => {
     await expect(createZmtpTransport("dealer", { routingId: new Uint8Array([0, 1]) })).rejects.toThrow(RangeError);
     await expect(createZmtpTransport("dealer", { sendHighWaterMark: -1 })).rejects.toThrow(RangeError);
     await expect(createZmtpTransport("pub", { subscribe: ["a"] })).rejects.toThrow(TypeError);
+    await expect(createZmtpTransport("dealer", { heartbeatMs: 10, heartbeatIvl: 10 })).rejects.toThrow(TypeError);
+    await expect(createZmtpTransport("dealer", { heartbeatTimeoutMs: 10, heartbeatTimeout: 10 })).rejects.toThrow(TypeError);
+    await expect(createZmtpTransport("dealer", { heartbeatIvl: -1 })).rejects.toThrow(/heartbeatIvl/);
     expect(zmtpTransportDefaults).toMatchObject({ sendHighWaterMark: 1000, maxMessageSize: 104_858_624, maxFramesPerMessage: 64, linger: 1000 });
   });
 });

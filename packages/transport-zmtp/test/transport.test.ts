@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ZrpcError } from "@zrpc/wire";
 import { ZmtpEndpointError, ZmtpError, bindRouter, connectDealer, createZmtpTransport } from "../src/index.js";
 import { frame, greeting, readyCommand } from "./codec-helpers.js";
 import { LOOPBACK, bytes, isHandshake, monitor, pattern, reader, text, track } from "./helpers.js";
@@ -369,7 +370,9 @@ describe("endpoints", () => {
     const endpoint = router.endpoints[0] as string;
     const error: unknown = await bindRouter(endpoint).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ZmtpEndpointError);
-    expect(error).toMatchObject({ code: "bind", endpoint });
+    expect(error).toBeInstanceOf(ZrpcError);
+    expect(ZmtpEndpointError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ name: "ZmtpEndpointError", code: "bind", endpoint });
     expect((error as Error).message).toContain(endpoint);
     expect((error as Error).message).toContain("EADDRINUSE");
   });
@@ -470,7 +473,7 @@ describe("protocol enforcement", () => {
     socket.destroy();
   });
 
-  it("drops a peer that stops answering PINGs (heartbeatIvl / heartbeatTimeout) and reconnects", async () => {
+  it("drops a peer that stops answering PINGs (heartbeatMs / heartbeatTimeoutMs) and reconnects", async () => {
     // A server that completes the handshake and then never sends anything again.
     const sockets = new Set<Socket>();
     const server = createServer((socket) => {
@@ -485,8 +488,8 @@ describe("protocol enforcement", () => {
     const caught = errorCatcher();
     track(
       await connectDealer(`tcp://127.0.0.1:${port}`, {
-        heartbeatIvl: 50,
-        heartbeatTimeout: 150,
+        heartbeatMs: 50,
+        heartbeatTimeoutMs: 150,
         reconnectInterval: 20,
         monitor: events.listener,
         onError: caught.onError,
@@ -498,11 +501,11 @@ describe("protocol enforcement", () => {
     await events.waitForCount(isHandshake, 2);
   });
 
-  it("sends PINGs every heartbeatIvl and keeps a peer that answers them", async () => {
+  it("sends PINGs every heartbeatMs and keeps a peer that answers them", async () => {
     const events = monitor();
     // The timeout is generous so that a stalled test process cannot trip it; the 30 PINGs waited
     // for span more than one timeout, so only answered PINGs keep the connection.
-    const router = track(await bindRouter(LOOPBACK, { heartbeatIvl: 20, heartbeatTimeout: 500, monitor: events.listener }));
+    const router = track(await bindRouter(LOOPBACK, { heartbeatMs: 20, heartbeatTimeoutMs: 500, monitor: events.listener }));
     const url = new URL((router.endpoints[0] as string).replace("tcp://", "http://"));
     const socket = netConnect({ host: url.hostname, port: Number(url.port) });
     track({ close: () => socket.destroy() });
@@ -523,5 +526,13 @@ describe("protocol enforcement", () => {
     await manyPings;
     expect(events.events.filter((event) => event.type === "disconnect")).toEqual([]);
     expect(router.peers).toBe(1);
+  });
+
+  it("still accepts the deprecated heartbeatIvl / heartbeatTimeout names", async () => {
+    const events = monitor();
+    const router = track(await bindRouter(LOOPBACK, { heartbeatIvl: 20, heartbeatTimeout: 500, monitor: events.listener }));
+    track(await connectDealer(router.endpoints[0] as string));
+    // The dealer answers the router's PINGs: a PONG proves the router sends them.
+    await events.waitFor((event) => event.type === "pong");
   });
 });

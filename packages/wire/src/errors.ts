@@ -31,8 +31,7 @@ const ZRPC_ERROR_BRAND = Symbol.for("zrpc.error");
  * - `"remote"`: the peer answered `ERR`; `"backpressure"`: no send credit or queue room left;
  * - `"limit"`: a configured limit was exceeded.
  *
- * `"bind"` and `"connect"` (a transport could not bind or connect an endpoint) are still listed
- * here until `@zrpc/transport-zeromq`, which produces them, adds them itself (TODO(#17)).
+ * The transports add `"bind"` and `"connect"` (an endpoint could not be bound or connected).
  */
 export interface ZrpcErrorCodes {
   protocol: true;
@@ -44,10 +43,6 @@ export interface ZrpcErrorCodes {
   remote: true;
   backpressure: true;
   limit: true;
-  /** Produced by `@zrpc/transport-zeromq` (`TransportError`), to be declared there (TODO(#17)). */
-  bind: true;
-  /** Produced by `@zrpc/transport-zeromq` (`TransportError`), to be declared there (TODO(#17)). */
-  connect: true;
 }
 
 /**
