@@ -27,6 +27,8 @@ import type { TypedJson } from "@zrpc/conformance";
 import { decodeEvent } from "@zrpc/wire";
 import type { Event } from "@zrpc/wire";
 import { extBuffer, isExtBuffer } from "./peer.js";
+import { typedJsonToJs } from "./typed-json-js.js";
+import type { TypedJsonTags } from "./typed-json-js.js";
 import { channelWire, forgetChannel, lastRequestId } from "./wire-spy.js";
 import type { ChannelWire } from "./wire-spy.js";
 
@@ -395,31 +397,19 @@ function timestampDate(data: Buffer): Date {
  * holds it once received: integers beyond 2^53 as BigInt, bin as Buffer, ext as an ExtBuffer, the
  * timestamp as a Date, a map with non-str keys as a Map.
  */
+const RECEIVED: TypedJsonTags = {
+  $int: (inner) => (Number.isSafeInteger(Number(inner)) ? Number(inner) : BigInt(inner as string)),
+  $f64: (inner) => Number(inner),
+  $bin: (inner) => hexBuffer(inner as string),
+  $ext: (inner) => {
+    const [type, hex] = inner as [number, string];
+    return type === -1 ? timestampDate(hexBuffer(hex)) : extBuffer(hexBuffer(hex), type);
+  },
+  $map: (inner, convert) => new Map((inner as [TypedJson, TypedJson][]).map(([key, value]) => [convert(key), convert(value)])),
+};
+
 function asReceived(json: TypedJson): unknown {
-  if (json === null || typeof json !== "object") return json;
-  if (Array.isArray(json)) return json.map(asReceived);
-  const keys = Object.keys(json);
-  if (keys.length === 1) {
-    const tag: string = keys[0]!;
-    const inner = json[tag]!;
-    switch (tag) {
-      case "$int":
-        return Number.isSafeInteger(Number(inner)) ? Number(inner) : BigInt(inner as string);
-      case "$f64":
-        return Number(inner);
-      case "$bin":
-        return hexBuffer(inner as string);
-      case "$ext": {
-        const [type, hex] = inner as [number, string];
-        return type === -1 ? timestampDate(hexBuffer(hex)) : extBuffer(hexBuffer(hex), type);
-      }
-      case "$map":
-        return new Map((inner as [TypedJson, TypedJson][]).map(([key, value]) => [asReceived(key), asReceived(value)]));
-      default:
-        break;
-    }
-  }
-  return Object.fromEntries(keys.map((key) => [key, asReceived(json[key]!)]));
+  return typedJsonToJs(json, RECEIVED);
 }
 
 /** types() as a zerorpc-node program would expect to hold it (exact values where JS has them). */

@@ -15,6 +15,8 @@ import type { Reply } from "zerorpc";
 import { expectedTypesJson } from "@zrpc/test-support";
 import type { TypedJson } from "@zrpc/test-support";
 import { extBuffer, peer } from "./peer.js";
+import { typedJsonToJs } from "./typed-json-js.js";
+import type { TypedJsonTags } from "./typed-json-js.js";
 
 /** One line of this process's output (after "READY ..."). */
 export type NodeServerLine =
@@ -101,35 +103,25 @@ function patternBuffer(n: number): Buffer {
  * values, the timestamp included (ext -1, which msgpack-lite numbers 255), are sent as
  * msgpack-lite ExtBuffers.
  */
+const SENT: TypedJsonTags = {
+  $int: (inner) => Number(inner),
+  $f64: (inner) => Number(inner),
+  $bin: (inner) => Buffer.from(inner as string, "hex"),
+  $ext: (inner) => {
+    const [type, hex] = inner as [number, string];
+    return extBuffer(Buffer.from(hex, "hex"), type & 0xff);
+  },
+  $map: (inner, convert) =>
+    Object.fromEntries(
+      (inner as [TypedJson, TypedJson][]).map(([key, value]) => {
+        const name = convert(key);
+        return [Buffer.isBuffer(name) ? name.toString("latin1") : String(name), convert(value)];
+      }),
+    ),
+};
+
 function asSent(json: TypedJson): unknown {
-  if (json === null || typeof json !== "object") return json;
-  if (Array.isArray(json)) return json.map(asSent);
-  const keys = Object.keys(json);
-  if (keys.length === 1) {
-    const tag: string = keys[0]!;
-    const inner = json[tag]!;
-    switch (tag) {
-      case "$int":
-      case "$f64":
-        return Number(inner);
-      case "$bin":
-        return Buffer.from(inner as string, "hex");
-      case "$ext": {
-        const [type, hex] = inner as [number, string];
-        return extBuffer(Buffer.from(hex, "hex"), type & 0xff);
-      }
-      case "$map":
-        return Object.fromEntries(
-          (inner as [TypedJson, TypedJson][]).map(([key, value]) => {
-            const name = asSent(key);
-            return [Buffer.isBuffer(name) ? name.toString("latin1") : String(name), asSent(value)];
-          }),
-        );
-      default:
-        break;
-    }
-  }
-  return Object.fromEntries(keys.map((key) => [key, asSent(json[key]!)]));
+  return typedJsonToJs(json, SENT);
 }
 
 /** types(): the map of docs/protocol/test-service.md as close as zerorpc-node can send it (see {@link asSent}). */
