@@ -1,3 +1,7 @@
+// The zeromq.js transport: one class around one zeromq.js socket (its read loop into the shared
+// TransportInbox, its send queue and pump, bind/unbind gating, the handshake monitor and its
+// retirement, close), then the create function and shorthands. About 600 lines on purpose: every
+// part touches the same socket's lifecycle, and the monitor's end depends on close and linger.
 import { Buffer } from "node:buffer";
 import { Context, version } from "zeromq";
 import type { Event as ZmqEvent, Readable, Socket, Writable } from "zeromq";
