@@ -92,7 +92,9 @@ describe("tracing with sentryClientMiddleware and sentryServerMiddleware", () =>
     for await (const item of client.stream<number>("count", [3])) {
       items.push(item);
       if (items.length === 1) {
-        gateOpenedAt = Date.now() / 1000;
+        // Sentry (through OpenTelemetry) stamps spans with timeOrigin + performance.now(), with
+        // sub-millisecond digits; Date.now() is another, coarser clock and can read earlier.
+        gateOpenedAt = (performance.timeOrigin + performance.now()) / 1000;
         streamGate.resolve();
       }
     }
