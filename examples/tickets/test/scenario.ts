@@ -1,16 +1,22 @@
 // What both database back ends must answer, through the zrpc client over real sockets.
-import { expect } from "vitest";
+import { expect, expectTypeOf } from "vitest";
 import { RemoteError, connect } from "@zrpc/client";
+import { registry } from "@zrpc/server";
 import { SEED_TICKETS } from "../tickets/db.js";
-import type { Ticket, TicketsService } from "../tickets/rpcs.js";
+// Type-only: the client is typed from the server code, which this process does not load.
+import type { Ticket, tickets } from "../tickets/rpcs.js";
 import { runCli } from "./helpers.js";
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** Checks get_ticket, ticket_list and boom against a running tickets server. */
 export async function checkTickets(endpoint: string): Promise<void> {
-  const client = await connect<TicketsService>(endpoint);
+  // The type-only import above loaded nothing: the methods are registered in the server process only.
+  expect(registry.has("get_ticket")).toBe(false);
+  const client = await connect<typeof tickets>(endpoint);
   try {
+    expectTypeOf(client.proxy.ticket_list).toEqualTypeOf<(n: number) => AsyncIterable<Ticket>>();
+    expectTypeOf(client.proxy.get_ticket).toEqualTypeOf<() => Promise<Ticket | null>>();
     const first = await client.call("get_ticket");
     expect(first).toEqual({ id: 1, title: SEED_TICKETS[0]!.title, status: SEED_TICKETS[0]!.status, created_at: expect.stringMatching(ISO_TIME) });
 

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { connect, RemoteError } from "@zrpc/client";
+import type { tickets } from "../tickets/rpcs.js";
 import { startTickets } from "./helpers.js";
 
 interface ReceivedEvent {
@@ -46,7 +47,7 @@ describe("tickets with SENTRY_DSN", () => {
     const port = (receiver.address() as AddressInfo).port;
     const dsn = `http://publickey@127.0.0.1:${port}/42`;
     const { server, endpoint } = await startTickets({ DATABASE_URL: undefined, PGLITE_DATA_DIR: undefined, SENTRY_DSN: dsn });
-    const client = await connect(endpoint, { heartbeatMs: 5_000, timeoutMs: 30_000 });
+    const client = await connect<typeof tickets>(endpoint, { heartbeatMs: 5_000, timeoutMs: 30_000 });
     try {
       // an expected business error first: it must not be reported
       const invalid = await client.call("ticket_list", [-1]).catch((error: unknown) => error);

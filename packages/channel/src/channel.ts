@@ -28,6 +28,8 @@ export interface ChannelSettings {
   readonly clock: Clock;
   /** Shared heartbeat timers (one clock timer per due millisecond); without it, one timer per channel. */
   readonly timers?: HeartbeatTimers;
+  /** A name for the peer in `LostRemote` messages (a client's server endpoint). */
+  readonly peerName?: () => string | undefined;
 }
 
 /** What a channel needs from its multiplexer (implemented by {@link Multiplexer}; not for applications). */
@@ -122,6 +124,12 @@ export class Channel {
   private heartbeatTimer: unknown;
   private heartbeatStarted = false;
   private lastRemoteHeartbeat: number | undefined;
+  private remoteHeartbeats = 0;
+  /** Shortest gap between two of the peer's heartbeats: its interval, for LostRemote's message. */
+  private remoteInterval: number | undefined;
+  private openedAt: number | undefined;
+  /** Set while the client waits for a connection: the peer cannot be lost before it could be reached. */
+  private lossHeld = false;
 
   // zrpc extensions
   private announcement: Readonly<Record<string, unknown>> | undefined;
@@ -379,7 +387,23 @@ export class Channel {
   startHeartbeat(): void {
     if (this.settings.heartbeatMs <= 0 || this.heartbeatStarted || !this.open) return;
     this.heartbeatStarted = true;
+    this.openedAt ??= this.settings.clock.now();
     this.scheduleBeat();
+  }
+
+  /**
+   * @internal Client role: while `hold` is true (the client has no connection to its server and
+   * waits for one), heartbeats still go out but the peer is not declared lost; releasing starts
+   * the grace over, as if the channel opened then, unless the peer heartbeated already.
+   */
+  holdLossDetection(hold: boolean): void {
+    if (this.lossHeld === hold) return;
+    this.lossHeld = hold;
+    if (!hold && this.remoteHeartbeats === 0) {
+      const now = this.settings.clock.now();
+      if (this.lastRemoteHeartbeat !== undefined) this.lastRemoteHeartbeat = now;
+      if (this.openedAt !== undefined) this.openedAt = now;
+    }
   }
 
   /** @internal The client's request went out on the channel's one initial credit. */
@@ -415,7 +439,14 @@ export class Channel {
     if (event.header[ZrpcExtensions.capsKey] !== undefined) this.remoteCaps = readCaps(event.header) ?? this.remoteCaps;
     const name = event.name;
     if (name === EventNames.heartbeat) {
-      this.lastRemoteHeartbeat = this.settings.clock.now();
+      const now = this.settings.clock.now();
+      const last = this.lastRemoteHeartbeat;
+      if (this.remoteHeartbeats > 0 && last !== undefined && now > last) {
+        const gap = now - last;
+        if (this.remoteInterval === undefined || gap < this.remoteInterval) this.remoteInterval = gap;
+      }
+      this.remoteHeartbeats += 1;
+      this.lastRemoteHeartbeat = now;
       if (!this.heartbeatStarted) this.startHeartbeat();
       // zerorpc v2 peers used heartbeats as credit too.
       if (this.compatV2) this.addCredit(event.args);
@@ -501,8 +532,9 @@ export class Channel {
     this.lastRemoteHeartbeat ??= now;
     // ">=" rather than Python's ">": Python's ticks drift late, so its strict test fires on the
     // tick two intervals after the last beat; with exact timers ">=" gives the same tick.
-    if (now >= this.lastRemoteHeartbeat + 2 * heartbeatMs) {
-      this.finish({ kind: "lost-remote", error: new LostRemote(heartbeatMs) });
+    if (this.lossHeld) this.lastRemoteHeartbeat = now;
+    else if (now >= this.lastRemoteHeartbeat + 2 * heartbeatMs) {
+      this.finish({ kind: "lost-remote", error: this.lostRemote(now) });
       return;
     }
     try {
@@ -511,6 +543,19 @@ export class Channel {
       // A full or closed transport: the peer will judge us by the heartbeats that do get through.
     }
     this.scheduleBeat();
+  }
+
+  private lostRemote(now: number): LostRemote {
+    const { heartbeatMs, peerName } = this.settings;
+    const since = this.remoteHeartbeats > 0 ? this.lastRemoteHeartbeat : this.openedAt;
+    const name = peerName?.();
+    return new LostRemote(heartbeatMs, {
+      role: this.role,
+      silentMs: since === undefined ? 2 * heartbeatMs : now - since,
+      peerHeartbeats: this.remoteHeartbeats,
+      ...(this.remoteInterval !== undefined && { peerHeartbeatMs: this.remoteInterval }),
+      ...(name !== undefined && { peerName: name }),
+    });
   }
 
   private stopHeartbeat(): void {

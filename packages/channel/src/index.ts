@@ -9,7 +9,9 @@ export {
 } from "./multiplexer.js";
 export type { DropReason, MultiplexerOptions, OpenChannelOptions } from "./multiplexer.js";
 export { LostRemote, ChannelClosedError } from "./errors.js";
+export type { LostRemoteDetails } from "./errors.js";
 export type {
+  ConnectionEvent,
   OpenedTransport,
   Peer,
   Transport,
@@ -28,6 +30,9 @@ export type { Clock } from "./clock.js";
 export { TransportInbox } from "./transport-inbox.js";
 export type { MessageListener, ReaderKind, TransportInboxOptions } from "./transport-inbox.js";
 export { Fifo } from "./fifo.js";
+export { ConnectionWatchers } from "./connection-watchers.js";
+export { EMPTY_FRAME, SINGLE_PEER, envelopeKey, joinDealerFrames, joinRouterFrames, joinSingleFrame, splitDealerFrames, splitRouterFrames } from "./envelope.js";
+export type { RoutedPayload } from "./envelope.js";
 export { transportFactoryOption } from "./transport-option.js";
 export { defineTransportFactory } from "./define-factory.js";
 export { endpointListOption, integerOption, openSocketTransport, routingIdOption, socketShorthands } from "./socket-transport.js";

@@ -6,6 +6,7 @@ import { systemClock } from "./clock.js";
 import type { Clock } from "./clock.js";
 import { HeartbeatTimers } from "./heartbeat-timers.js";
 import type { Peer, Transport } from "./transport.js";
+import { SINGLE_PEER } from "./envelope.js";
 
 /** Default heartbeat interval: 5 s, zerorpc-python's default (docs/protocol section 7). */
 export const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -67,6 +68,8 @@ export interface MultiplexerOptions {
   readonly onDrop?: (event: Event, peer: Peer, reason: DropReason) => void;
   /** One of the callbacks above threw; the message is dropped and reading goes on. */
   readonly onError?: (error: unknown) => void;
+  /** A name for the peer in `LostRemote` messages, e.g. the endpoint a client is connected to. */
+  readonly peerName?: () => string | undefined;
 }
 
 /** Per-channel overrides for {@link Multiplexer.open}. */
@@ -81,7 +84,6 @@ export interface OpenChannelOptions {
   readonly peer?: Peer;
 }
 
-const DEALER_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([]) });
 
 /**
  * Routes the events of one transport into channels (docs/protocol section 5): an event without
@@ -114,6 +116,7 @@ export class Multiplexer implements ChannelHost {
       receiveBuffer: DEFAULT_RECEIVE_BUFFER,
       clock,
       timers: new HeartbeatTimers(clock),
+      ...(options.peerName !== undefined && { peerName: options.peerName }),
     });
     const limit = options.maxChannelsPerPeer ?? DEFAULT_MAX_CHANNELS_PER_PEER;
     if (!(limit >= 0)) throw new RangeError(`maxChannelsPerPeer must be >= 0, got ${limit}`);
@@ -148,7 +151,7 @@ export class Multiplexer implements ChannelHost {
     const settings = options.heartbeatMs === undefined && options.passiveHeartbeat === undefined && options.receiveBuffer === undefined
       ? this.settings
       : settingsFrom(options, this.settings);
-    const peer = options.peer ?? DEALER_PEER;
+    const peer = options.peer ?? SINGLE_PEER;
     const channel = new Channel({ host: this, role: "client", peer, id, key, settings });
     this.table.set(key, channel);
     const header: WireHeader =
@@ -358,5 +361,6 @@ function settingsFrom(
     receiveBuffer,
     clock: base.clock,
     ...(base.timers !== undefined && { timers: base.timers }),
+    ...(base.peerName !== undefined && { peerName: base.peerName }),
   };
 }

@@ -5,6 +5,7 @@
 import { ZrpcError } from "@zrpc/wire";
 import { TransportInbox } from "./transport-inbox.js";
 import type { Peer, Transport, TransportKind, TransportMessage } from "./transport.js";
+import { SINGLE_PEER } from "./envelope.js";
 
 /** Which way a payload travelled, for {@link MemoryNetworkOptions.tap}. */
 export type TapDirection = "client->server" | "server->client";
@@ -23,7 +24,6 @@ export interface MemoryNetworkOptions {
   readonly onMessage?: boolean;
 }
 
-const DEALER_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([]) });
 
 class MemoryTransport implements Transport {
   readonly kind: TransportKind;
@@ -107,7 +107,7 @@ export function createMemoryServer(options: MemoryNetworkOptions = {}): MemorySe
       const client = clients.get(peer.key);
       if (client === undefined || !client.isOpen) return; // like libzmq: a reply to a gone peer vanishes
       if (options.tap?.("server->client", payload, peer) === false) return;
-      queueMicrotask(() => client.receive({ peer: DEALER_PEER, payload }));
+      queueMicrotask(() => client.receive({ peer: SINGLE_PEER, payload }));
     },
     () => {
       for (const client of clients.values()) void client.close();

@@ -65,6 +65,37 @@ export interface Transport extends AsyncIterable<TransportMessage> {
    * Same errors as `send`.
    */
   sendChunks?(peer: Peer | undefined, chunks: readonly Uint8Array[]): void;
+  /**
+   * Optional connection state of a transport that connects (DEALER, PUSH, SUB, ...): `listener`
+   * gets a {@link ConnectionEvent} whenever one of the endpoints passed to `connect` changes state,
+   * and, at once, the latest event of every connect endpoint that has one. Returns a function that
+   * removes the listener. A listener that throws is ignored. A client uses it to fail calls that
+   * wait for a connection with a `ConnectError` that says why (connection refused, not a ZeroMQ
+   * peer) instead of waiting for heartbeats.
+   */
+  watchConnections?(listener: (event: ConnectionEvent) => void): () => void;
+}
+
+/**
+ * What a connecting transport reports about one endpoint it connects to (see
+ * {@link Transport.watchConnections}):
+ * - `"handshaking"`: the TCP/IPC connection is up, the transport's own handshake (ZMTP greeting
+ *   and READY) has not completed yet;
+ * - `"connected"`: the handshake completed, messages flow;
+ * - `"failed"`: a connect attempt failed; `error` says why: an `Error` whose `code` is the system
+ *   error (`ECONNREFUSED`, `ENOTFOUND`, `EHOSTUNREACH`, `ETIMEDOUT`, ...), or a protocol failure
+ *   whose message starts with "not a ZeroMQ peer" (the peer sent something that is not a ZMTP
+ *   greeting, closed the connection during the handshake, or stayed silent). The transport goes on
+ *   retrying in the background;
+ * - `"disconnected"`: an established connection closed (`error` when it did not close normally);
+ *   the transport reconnects in the background.
+ */
+export interface ConnectionEvent {
+  /** The endpoint as passed to `connect`. */
+  readonly endpoint: string;
+  readonly state: "handshaking" | "connected" | "failed" | "disconnected";
+  /** Why the attempt failed, or why the connection closed, when known. */
+  readonly error?: Error;
 }
 
 /** A transport that was opened by a {@link TransportFactory}: bound or connected, with its endpoints. */
@@ -99,6 +130,15 @@ export interface TransportDefaults {
    * transport runs a security mechanism and its own options set no handler for that.
    */
   readonly onAuthFailure?: (failure: TransportAuthFailure) => void;
+  /**
+   * Connection keepalives: send a transport-level heartbeat (a ZMTP PING) on every connection this
+   * often, in ms, and close a connection (to reconnect it) when nothing arrives within
+   * `heartbeatTimeoutMs` of one. A client passes its heartbeat interval, so that a dead connection
+   * is noticed and replaced even while no call is open. A factory without keepalives ignores it.
+   */
+  readonly heartbeatMs?: number;
+  /** See {@link TransportDefaults.heartbeatMs}. */
+  readonly heartbeatTimeoutMs?: number;
 }
 
 /**

@@ -59,7 +59,7 @@ describe("heartbeat (docs/protocol section 7)", () => {
     expect(channel.isOpen).toBe(false);
     const error = await settled;
     expect(error).toBeInstanceOf(LostRemote);
-    expect((error as LostRemote).message).toBe("Lost remote after 2s heartbeat");
+    expect((error as LostRemote).message).toBe("Lost remote: no heartbeat from the server for 3 s (heartbeat 1 s)");
     expect(channel.end?.kind).toBe("lost-remote");
     expect(mux.size).toBe(0);
     // it beat at 1 s and 2 s, not at 3 s (the loss is judged first)

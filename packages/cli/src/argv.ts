@@ -27,11 +27,31 @@ const NUMBER = /^-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 export const CLIENT_COMMAND_OPTIONS = [
   { name: "json", takesValue: false },
   { name: "timeout", takesValue: true },
+  { name: "connect-timeout", takesValue: true },
   { name: "heartbeat", takesValue: true },
   { name: "transport", takesValue: true },
   { name: "verbose", short: "v", takesValue: false },
   { name: "quiet", short: "q", takesValue: false },
+  { name: "debug", short: "d", takesValue: false },
   { name: "help", short: "h", takesValue: false },
+] as const satisfies readonly OptionSpec[];
+
+/** The options of `zrpc call`: those of {@link CLIENT_COMMAND_OPTIONS} and `--raw`. */
+export const CALL_COMMAND_OPTIONS = [...CLIENT_COMMAND_OPTIONS, { name: "raw", takesValue: false }] as const satisfies readonly OptionSpec[];
+
+/** The options of `zrpc types`: those of {@link CLIENT_COMMAND_OPTIONS} but `--json`, and where to write or what to check. */
+export const TYPES_COMMAND_OPTIONS = [
+  { name: "timeout", takesValue: true },
+  { name: "connect-timeout", takesValue: true },
+  { name: "heartbeat", takesValue: true },
+  { name: "transport", takesValue: true },
+  { name: "verbose", short: "v", takesValue: false },
+  { name: "quiet", short: "q", takesValue: false },
+  { name: "debug", short: "d", takesValue: false },
+  { name: "help", short: "h", takesValue: false },
+  { name: "output", short: "o", takesValue: true },
+  { name: "check", takesValue: true },
+  { name: "interface", takesValue: true },
 ] as const satisfies readonly OptionSpec[];
 
 /**
@@ -93,4 +113,14 @@ export function secondsOption(name: string, value: string | true | undefined, fa
     throw new UsageError(`--${name} must be a number of seconds ${allowZero ? ">= 0" : "> 0"}, got ${JSON.stringify(value)}`);
   }
   return number;
+}
+
+/**
+ * Reads an option that takes one of `choices`: `fallback` when absent, else the value, or a
+ * {@link UsageError} naming the option, the choices and what was given.
+ */
+export function choiceOption<T extends string>(name: string, value: string | true | undefined, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === "string" && (choices as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${name} must be ${choices.join(" or ")}, got ${JSON.stringify(value)}`);
 }

@@ -13,6 +13,40 @@ export interface CallLogOptions {
   readonly introspection?: boolean;
   /** Clock in ms, for durations (tests). Default `performance.now`. */
   readonly now?: () => number;
+  /**
+   * `text` (default): the lines below. `json`: one JSON object per call (see {@link callRecord}).
+   */
+  readonly format?: "text" | "json";
+}
+
+/** The `outcome` of a call record: the server's outcome kind, a finished stream being `ok`. */
+export type CallRecordOutcome = "ok" | "error" | "canceled" | "timed-out" | "lost-remote" | "shutdown";
+
+/**
+ * The JSON record of one call (`zrpc run --log-format json`): `time` (ISO 8601, when it ended),
+ * `event: "call"`, `method`, `peer` (the transport's key of the client connection), `outcome`,
+ * `duration_ms`, and `items` for a stream, `error` (the error's name, Python's for a
+ * `ServiceError`), `message` and, for unexpected errors, `stack`.
+ */
+export function callRecord(call: CallContext, outcome: CallOutcome, durationMs: number | undefined): Record<string, unknown> {
+  const record: Record<string, unknown> = {
+    time: new Date().toISOString(),
+    event: "call",
+    method: call.method,
+    peer: call.peer.key,
+    outcome: outcome.kind === "stream-done" ? "ok" : outcome.kind,
+    duration_ms: durationMs === undefined ? null : Math.round(durationMs * 1000) / 1000,
+  };
+  if (outcome.kind === "stream-done") record.items = outcome.items;
+  if (outcome.kind === "error") {
+    const error = outcome.error;
+    const pythonName = (error as { pythonName?: unknown } | null)?.pythonName;
+    record.error = typeof pythonName === "string" ? pythonName : error instanceof Error ? error.name : "Error";
+    record.message = error instanceof Error ? error.message : String(error);
+    const { stack } = errorText(error);
+    if (stack !== undefined) record.stack = stack;
+  }
+  return record;
 }
 
 function time(): string {
@@ -52,6 +86,10 @@ export function createCallLog(options: CallLogOptions): ServerMiddleware {
     onEnd(call: CallContext, outcome: CallOutcome): void {
       if (skip(call)) return;
       const started = call.locals.get(STARTED);
+      if (options.format === "json") {
+        options.write(JSON.stringify(callRecord(call, outcome, typeof started === "number" ? now() - started : undefined)));
+        return;
+      }
       const took = typeof started === "number" ? ` (${duration(now() - started)})` : "";
       const head = `[${time()}] ${call.method}`;
       switch (outcome.kind) {

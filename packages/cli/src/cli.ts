@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The `zrpc` command: run, call, inspect. Exit status 0 ok, 1 runtime or remote error, 2 usage.
+// The `zrpc` command: run, call, inspect, types. Exit status 0 ok, 1 runtime or remote error, 2 usage.
 import { readFileSync } from "node:fs";
 import { AddressError } from "./address.js";
 import { callCommand, CALL_HELP } from "./commands/call.js";
 import { inspectCommand, INSPECT_HELP } from "./commands/inspect.js";
 import { RunError, runCommand, RUN_HELP } from "./commands/run.js";
+import { typesCommand, TYPES_HELP } from "./commands/types.js";
 import { ConfigError, DuplicateMethodError, ModuleLoadError, UsageError, describeError } from "./errors.js";
 import { TransportUnavailableError } from "./transport.js";
 import { printError, printLine } from "./output.js";
@@ -15,6 +16,7 @@ Commands:
   run [ADDRESS]                   serve the apps of zrpc.config.* (default 127.0.0.1:4242)
   call ENDPOINT METHOD [ARGS...]  call a method, print the result as JSON
   inspect ENDPOINT [METHOD]       list a server's methods, arguments and docs
+  types ENDPOINT                  write a TypeScript interface for a server
   help [COMMAND]                  show help for a command
 
 Options:
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   run: { run: runCommand, help: RUN_HELP },
   call: { run: callCommand, help: CALL_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
+  types: { run: typesCommand, help: TYPES_HELP },
 };
 
 function version(): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCommandLine, secondsOption } from "../src/argv.js";
+import { choiceOption, parseCommandLine, secondsOption } from "../src/argv.js";
 import { UsageError } from "../src/errors.js";
 
 const SPECS = [
@@ -38,5 +38,14 @@ describe("secondsOption", () => {
     expect(() => secondsOption("heartbeat", "0", 5)).toThrow('--heartbeat must be a number of seconds > 0, got "0"');
     expect(() => secondsOption("timeout", "soon", 30, true)).toThrow('--timeout must be a number of seconds >= 0, got "soon"');
     expect(() => secondsOption("timeout", "", 30)).toThrow(UsageError);
+  });
+});
+
+describe("choiceOption", () => {
+  it("takes one of the choices, the fallback when absent, and names the option otherwise", () => {
+    expect(choiceOption("log-format", undefined, ["text", "json"], "text")).toBe("text");
+    expect(choiceOption("log-format", "json", ["text", "json"], "text")).toBe("json");
+    expect(() => choiceOption("log-format", "xml", ["text", "json"], "text")).toThrow('--log-format must be text or json, got "xml"');
+    expect(() => choiceOption("log-format", true, ["text", "json"], "text")).toThrow(UsageError);
   });
 });

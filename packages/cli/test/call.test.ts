@@ -96,12 +96,12 @@ describe("zrpc call", () => {
     const result = await runCli([
       "call", endpoint, "kinds",
       "42", "-7", "2.0", "2.5", "hello", '"42"', "null", "true", "[1]", '{"a":1}', '{"$bin":"00ff"}', '{"$map":[[{"$bin":"01"},2]]}',
-      "18446744073709551615", "{not json", "",
+      "18446744073709551615", "not json", "",
     ]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
       "int", "int", "float(2)", "float", "str(hello)", "str(42)", "nil", "bool", "array", "map", "bin(2)", "map(non-str keys)",
-      "int(18446744073709551615)", "str({not json)", "str()",
+      "int(18446744073709551615)", "str(not json)", "str()",
     ]);
   });
 
@@ -137,8 +137,15 @@ describe("zrpc call", () => {
     expect(verbose.stderr).toMatch(/^ValueError: bad input\nremote traceback:\nValueError: bad input\n\s+at (Object\.|CallContext\.)?fail /);
   });
 
-  it("reports an unknown method and a wrong argument count the same way", async () => {
-    expect(await runCli(["call", endpoint, "nope"])).toMatchObject({ code: 1, stderr: "NameError: nope" });
+  it("reports an unknown method with the server's methods, closest first, and a wrong argument count as the server says", async () => {
+    expect(await runCli(["call", endpoint, "ech"])).toMatchObject({
+      code: 1,
+      stderr: "NameError: ech: no such method. Did you mean: echo; the server has: echo, add, fail, never, kinds, range, values",
+    });
+    expect(await runCli(["call", endpoint, "zzzzzzzz"])).toMatchObject({
+      code: 1,
+      stderr: "NameError: zzzzzzzz: no such method; the server has: add, echo, fail, kinds, never, range, values",
+    });
     expect(await runCli(["call", endpoint, "add", "1"])).toMatchObject({ code: 1, stderr: "TypeError: add() missing 1 required positional argument: 'b'" });
   });
 

@@ -30,6 +30,8 @@ export interface CliProcess {
    * child exits first, with everything it printed.
    */
   waitForLine(pattern: RegExp, stream?: "stdout" | "stderr"): Promise<RegExpMatchArray>;
+  /** Resolves with the `count`-th line (past or future) of `stream` matching `pattern`. */
+  waitForNthLine(pattern: RegExp, count: number, stream?: "stdout" | "stderr"): Promise<string>;
   /** Sends a signal and resolves when the child has exited. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
@@ -42,13 +44,28 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Extra environment variables (`undefined` removes one). */
   readonly env?: Record<string, string | undefined>;
+  /**
+   * `zrpc call` / `inspect` / `types` get `--connect-timeout 30` unless the arguments set it or this is
+   * true: the default 1 s is short for a loaded test machine, where a server that is up may take
+   * longer to answer the handshake. Tests of the default itself keep it.
+   */
+  readonly defaultConnectTimeout?: boolean;
+}
+
+/** Test-machine patience for the client commands (see {@link StartOptions.defaultConnectTimeout}). */
+function withConnectTimeout(args: readonly string[], options: StartOptions): readonly string[] {
+  const [command, ...rest] = args;
+  if (command !== "call" && command !== "inspect" && command !== "types") return args;
+  if (options.defaultConnectTimeout === true || rest.some((arg) => arg.startsWith("--connect-timeout"))) return args;
+  return [command, "--connect-timeout", "30", ...rest];
 }
 
 /** How long a stopped server may take to shut down cleanly before it is killed. */
 const STOP_GRACE_MS = 30_000;
 
 /** Starts `node dist/cli.js ...args`. */
-export function startCli(args: readonly string[], options: StartOptions = {}): CliProcess {
+export function startCli(given: readonly string[], options: StartOptions = {}): CliProcess {
+  const args = withConnectTimeout(given, options);
   const handle = startNode(CLI, args, { cwd: options.cwd ?? FIXTURES, env: { NO_COLOR: "1", ...options.env }, label: `zrpc ${args.join(" ")}` });
   return {
     child: handle.child,
@@ -56,6 +73,10 @@ export function startCli(args: readonly string[], options: StartOptions = {}): C
     stderr: handle.stderr,
     exited: handle.exited,
     waitForLine: (pattern, stream) => handle.waitForLine(pattern, stream),
+    waitForNthLine: (pattern, count, stream) => {
+      let seen = 0;
+      return handle.waitForLine((line) => pattern.test(line) && ++seen === count, stream);
+    },
     stop: (signal = "SIGTERM") => handle.stop({ signal, graceMs: STOP_GRACE_MS }),
   };
 }

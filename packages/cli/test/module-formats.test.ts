@@ -32,7 +32,7 @@ describe("zrpc run serves CommonJS and ES module packages alike", () => {
     for (const app of EXTENSIONS) {
       expect(server.stdout).toContain(`  ./apps/${app} (apps/${app}/rpcs.${app})`);
     }
-    const client = await connect(endpoint);
+    const client = await connect(endpoint, { connectTimeoutMs: 30_000 });
     try {
       for (const app of EXTENSIONS) {
         const method = `${app}_where`;

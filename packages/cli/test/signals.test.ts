@@ -9,7 +9,7 @@ const BASIC = { cwd: join(FIXTURES, "basic") };
 describe("zrpc run stops cleanly", () => {
   it("SIGTERM lets an in-flight call finish and reply, then exits 0", async () => {
     const { server, endpoint } = await startServer(["127.0.0.1:0"], BASIC);
-    const client = await connect(endpoint);
+    const client = await connect(endpoint, { connectTimeoutMs: 30_000 });
     try {
       // slow() prints "slow: started" when it runs, then works for 1.5 s.
       const reply = client.call("slow", [1500]);
@@ -33,7 +33,7 @@ describe("zrpc run stops cleanly", () => {
 
   it("gives up on calls still running after --grace, and still exits 0", async () => {
     const { server, endpoint } = await startServer(["127.0.0.1:0", "--grace", "0.2"], BASIC);
-    const client = await connect(endpoint);
+    const client = await connect(endpoint, { connectTimeoutMs: 30_000 });
     try {
       const reply = client.call("slow", [60_000]);
       reply.catch(() => undefined);
@@ -49,7 +49,7 @@ describe("zrpc run stops cleanly", () => {
 
   it("a second signal while draining exits 1 at once", async () => {
     const { server, endpoint } = await startServer(["127.0.0.1:0"], BASIC);
-    const client = await connect(endpoint);
+    const client = await connect(endpoint, { connectTimeoutMs: 30_000 });
     try {
       client.call("slow", [60_000]).catch(() => undefined);
       await server.waitForLine(/^slow: started$/, "stderr");

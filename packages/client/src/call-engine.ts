@@ -20,7 +20,7 @@ import {
 } from "./call.js";
 import { CanceledError } from "./errors.js";
 import type { CallSite } from "./errors.js";
-import { runAfterReply, runBeforeRequest } from "./middleware.js";
+import { defineOwnKeys, runAfterReply, runBeforeRequest } from "./middleware.js";
 import type { ClientRequest } from "./middleware.js";
 import type { CallOptions } from "./options.js";
 import { okValue } from "./reply.js";
@@ -86,7 +86,7 @@ export class CallEngine implements TakeReceiver {
     this.listener = listener;
     const { method, args, options } = init;
     const header: Record<string, unknown> = {};
-    if (options.header !== undefined) Object.assign(header, options.header);
+    if (options.header !== undefined) defineOwnKeys(header, options.header);
     this.request = { method, args, header, options };
   }
 

@@ -7,7 +7,8 @@ import type { CallHost, CallResult, OpenExtras } from "./call.js";
 import { appendCallSiteNow, captureCallSite } from "./errors.js";
 import { outgoingHeader } from "./middleware.js";
 import type { ClientMiddleware, ClientRequest } from "./middleware.js";
-import { DEFAULT_TIMEOUT_MS } from "./options.js";
+import { ConnectionWait } from "./connection-wait.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from "./options.js";
 import type { CallOptions, ClientOptions } from "./options.js";
 import type { CallValue, ClientProxy, MethodArgs, MethodName, StreamValue, TypedCallRest, UnknownMethodName } from "./typed.js";
 
@@ -119,6 +120,14 @@ function defaultTimeout(value: number | null | undefined): number {
   return value > 0 ? value : 0;
 }
 
+/** `connectTimeoutMs` as a finite wait in ms, or 0 to wait forever. */
+function connectTimeout(value: number | null | undefined): number {
+  if (value === undefined) return DEFAULT_CONNECT_TIMEOUT_MS;
+  if (value === null) return 0;
+  if (typeof value !== "number" || Number.isNaN(value)) throw new RangeError(`connectTimeoutMs must be a number, got ${String(value)}`);
+  return value > 0 && Number.isFinite(value) ? value : 0;
+}
+
 function hasKeys(record: Readonly<Record<string, unknown>>): boolean {
   for (const _ in record) return true;
   return false;
@@ -139,6 +148,10 @@ class ClientImpl implements CallHost, AsyncDisposable {
   #ended = false;
   /** Why the transport ended by itself (e.g. a refused CURVE key), for later calls' errors. */
   #endError: Error | undefined;
+  /** The transport's connections, when it reports them. */
+  readonly #connections: ConnectionWait | undefined;
+  /** Calls wait for a connection (a finite connectTimeoutMs and a transport that reports connections). */
+  readonly #waitForConnection: boolean;
 
   constructor(options: ClientOptions) {
     const { transport } = options;
@@ -162,6 +175,13 @@ class ClientImpl implements CallHost, AsyncDisposable {
     };
     const { maxMessageBytes } = options;
     checkMaxMessageBytes(maxMessageBytes);
+    const connectTimeoutMs = connectTimeout(options.connectTimeoutMs);
+    const connections =
+      typeof transport.watchConnections === "function"
+        ? new ConnectionWait(transport as Required<Pick<Transport, "watchConnections">>, connectTimeoutMs, this.timerClock)
+        : undefined;
+    this.#connections = connections;
+    this.#waitForConnection = connections !== undefined && connectTimeoutMs > 0;
     const decode =
       maxMessageBytes === undefined || options.decode?.maxMessageBytes !== undefined
         ? options.decode
@@ -176,10 +196,12 @@ class ClientImpl implements CallHost, AsyncDisposable {
       ...(options.encode !== undefined && { encode: options.encode }),
       ...(options.onProtocolError !== undefined && { onProtocolError: options.onProtocolError }),
       ...(options.onDrop !== undefined && { onDrop: options.onDrop }),
+      ...(connections !== undefined && { peerName: () => connections.endpointNames }),
     });
     void this.#multiplexer.closed.then((error) => {
       this.#ended = true;
       this.#endError = error;
+      connections?.close();
     });
     this.proxy = createProxy(this);
   }
@@ -206,11 +228,16 @@ class ClientImpl implements CallHost, AsyncDisposable {
     if (extras.deadline !== undefined) header = { ...header, [ZrpcExtensions.deadlineKey]: extras.deadline };
     if (this.extensions.cancel) header = { ...header, [ZrpcExtensions.capsKey]: CANCEL_CAPS };
     const receiveBuffer = request.options.receiveBuffer;
-    if (header === undefined && receiveBuffer === undefined) return this.#multiplexer.open(request.method, request.args);
-    return this.#multiplexer.open(request.method, request.args, {
-      ...(header !== undefined && { header }),
-      ...(receiveBuffer !== undefined && { receiveBuffer }),
-    });
+    const channel =
+      header === undefined && receiveBuffer === undefined
+        ? this.#multiplexer.open(request.method, request.args)
+        : this.#multiplexer.open(request.method, request.args, {
+            ...(header !== undefined && { header }),
+            ...(receiveBuffer !== undefined && { receiveBuffer }),
+          });
+    // No connection yet (or any more): the call waits connectTimeoutMs for one, then fails with a ConnectError.
+    if (this.#waitForConnection && !this.#connections!.connected) this.#connections!.wait(channel);
+    return channel;
   }
 
   async call(method: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<unknown> {
@@ -248,6 +275,7 @@ class ClientImpl implements CallHost, AsyncDisposable {
 
   close(): Promise<void> {
     this.#closing = true;
+    this.#connections?.close();
     return this.#multiplexer.close(new ZrpcError("closed", "the client was closed"));
   }
 

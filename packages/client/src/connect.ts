@@ -1,7 +1,8 @@
 import { checkMaxMessageBytes, createClient } from "./client.js";
 import type { Client } from "./client.js";
 import type { ClientOptions } from "./options.js";
-import { transportFactoryOption } from "@zrpc/channel";
+import { DEFAULT_HEARTBEAT_MS, transportFactoryOption } from "@zrpc/channel";
+import type { TransportDefaults } from "@zrpc/channel";
 import { openTransport, withoutTransport } from "./transports.js";
 import type { TransportOption } from "./transports.js";
 
@@ -37,7 +38,7 @@ export async function connect<TService = unknown>(
   checkMaxMessageBytes(maxMessageBytes);
   const transport = await openTransport("dealer", "connect", endpoint, {
     factory,
-    ...(maxMessageBytes !== undefined && { defaults: { maxMessageSize: maxMessageBytes } }),
+    defaults: { ...keepalive(clientOptions.heartbeatMs), ...(maxMessageBytes !== undefined && { maxMessageSize: maxMessageBytes }) },
   });
   try {
     return createClient<TService>({ ...clientOptions, transport });
@@ -45,4 +46,18 @@ export async function connect<TService = unknown>(
     await transport.close();
     throw error;
   }
+}
+
+/**
+ * The transport keepalive of a client with heartbeat `heartbeatMs`: a ZMTP PING every interval on
+ * its connection, which is closed (and redialled) when nothing answers within two intervals. So a
+ * connection that died silently (a vanished host, a NAT that forgot it) is noticed 2-3 intervals
+ * later even while no call is open, as `LostRemote` notices it for open calls, and the next call
+ * does not go into it. Heartbeats off (`0`, `null`): no keepalive either.
+ */
+function keepalive(heartbeatMs: number | null | undefined): Pick<TransportDefaults, "heartbeatMs" | "heartbeatTimeoutMs"> {
+  const interval = heartbeatMs === undefined ? DEFAULT_HEARTBEAT_MS : heartbeatMs;
+  if (interval === null || !Number.isFinite(interval) || interval <= 0) return {};
+  const ms = Math.ceil(interval);
+  return { heartbeatMs: ms, heartbeatTimeoutMs: 2 * ms };
 }

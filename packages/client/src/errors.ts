@@ -113,6 +113,103 @@ export class CanceledError extends ZrpcError {
 }
 const isCanceledError = defineErrorBrand(CanceledError, "zrpc.CanceledError");
 
+// The client's own error code, added to `ZrpcErrorCode` wherever this package's types are loaded
+// (the transports declare it too, for their endpoint errors).
+declare module "@zrpc/wire" {
+  interface ZrpcErrorCodes {
+    /** No connection to the server ({@link ConnectError}), or a connect/disconnect call failed. */
+    connect: true;
+  }
+}
+
+/** One endpoint a {@link ConnectError} could not connect to, and the last reason. */
+export interface ConnectFailure {
+  /** The endpoint, as passed to `connect`. */
+  readonly endpoint: string;
+  /** Why its last attempt failed (`undefined` when the transport said nothing yet). */
+  readonly error: Error | undefined;
+}
+
+/**
+ * A call waited `connectTimeoutMs` for a connection to the server and none came (code
+ * `"connect"`): the connection was refused (`ECONNREFUSED`), the host name did not resolve
+ * (`ENOTFOUND`), the listener is not a ZeroMQ peer (an HTTP server, say), and so on. The message
+ * says it, e.g. `cannot connect to tcp://127.0.0.1:4299: connection refused (ECONNREFUSED)`.
+ *
+ * `endpoint` names the endpoint (several are joined with ", "), `cause` is the last failure the
+ * transport reported (its `code` is the system error, its message starts with "not a ZeroMQ peer"
+ * for a peer that is not one), and `failures` has the last reason of each endpoint.
+ *
+ * The client keeps reconnecting in the background: a later call succeeds once the server is up.
+ *
+ * Retryable, like a `LostRemote` before any reply: the request was never written to a connection.
+ * It does stay queued in the socket, though, and reaches a server that comes up while this client
+ * is open (as a request does after a timeout); close the client when that must not happen.
+ */
+export class ConnectError extends ZrpcError {
+  declare readonly code: "connect";
+  /** The endpoint (or the endpoints, joined with ", ") that could not be connected to. */
+  readonly endpoint: string;
+  /** The last reason of each endpoint. */
+  readonly failures: readonly ConnectFailure[];
+
+  /**
+   * @param failures - each endpoint and its last failure (at least one)
+   * @param detail - what to say when no endpoint has a failure to show (e.g. `no connection within 1 s`)
+   * @param options - standard `ErrorOptions`; `cause` defaults to the last failure
+   */
+  constructor(failures: readonly ConnectFailure[], detail: string, options?: ErrorOptions) {
+    const list = failures.length === 0 ? [{ endpoint: "the server", error: undefined }] : failures;
+    const reasons = list.map((failure) => (failure.error === undefined ? detail : describeConnectFailure(failure.error)));
+    const message =
+      list.length === 1
+        ? `cannot connect to ${list[0]!.endpoint}: ${reasons[0]!}`
+        : `cannot connect to any of ${list.map((failure, index) => `${failure.endpoint} (${reasons[index]!})`).join(", ")}`;
+    const cause = options?.cause ?? [...list].reverse().find((failure) => failure.error !== undefined)?.error;
+    super("connect", message, cause === undefined ? options : { ...options, cause });
+    this.endpoint = list.map((failure) => failure.endpoint).join(", ");
+    this.failures = Object.freeze(list.map((failure) => Object.freeze({ ...failure })));
+  }
+
+  /** Always true: no connection ever carried the request (see the class comment for the queued copy). */
+  get isRetryable(): boolean {
+    return true;
+  }
+
+  /** True for a `ConnectError` from any loaded copy of `@zrpc/client`. */
+  static isInstance(value: unknown): value is ConnectError {
+    return isConnectError(value);
+  }
+}
+const isConnectError = defineErrorBrand(ConnectError, "zrpc.ConnectError");
+
+/** Plain words for the system errors of a failed connect. */
+const CONNECT_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  ECONNRESET: "connection reset by the peer",
+  ENOENT: "no such socket file",
+  EACCES: "permission denied",
+};
+
+/**
+ * One failure of a connect attempt in words: a system error as `connection refused
+ * (ECONNREFUSED)`, anything else as its message (with its system code when the message lacks it).
+ * @internal
+ */
+export function describeConnectFailure(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !/^E[A-Z_]+$/.test(code)) return error.message;
+  const words = CONNECT_ERRORS[code];
+  // Node's own errors ("connect ECONNREFUSED 127.0.0.1:4299") carry the syscall that failed.
+  if (words !== undefined && typeof (error as { syscall?: unknown }).syscall === "string") return `${words} (${code})`;
+  return error.message.includes(code) ? error.message : `${error.message} (${code})`;
+}
+
 /**
  * Retry hint for pools and retry loops: true when repeating the call cannot run the remote method
  * twice as far as this client can tell. Reads an `isRetryable` property when the error has one

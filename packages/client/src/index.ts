@@ -7,16 +7,17 @@ export type { ConnectOptions } from "./connect.js";
 export { createClient } from "./client.js";
 export type { Client } from "./client.js";
 export type { CallResult } from "./call.js";
-export { DEFAULT_TIMEOUT_MS } from "./options.js";
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from "./options.js";
 export type { CallOptions, ClientExtension, ClientOptions } from "./options.js";
-export { CanceledError, RemoteError, TimeoutExpired, isRetryable } from "./errors.js";
+export { CanceledError, ConnectError, RemoteError, TimeoutExpired, isRetryable } from "./errors.js";
+export type { ConnectFailure } from "./errors.js";
 export { LostRemote } from "@zrpc/channel";
 export type { TransportOption } from "./transports.js";
 export { ProtocolError, ZrpcError } from "@zrpc/wire";
 export type { ZrpcErrorCode } from "@zrpc/wire";
 // Values plain JS cannot carry faithfully (float64 2.0, ext types), so that one package is enough.
 export { Ext, Float64, f64 } from "@zrpc/wire";
-export type { ClientProxy, ProxyMethod, StreamItem, UntypedProxy } from "./typed.js";
+export type { ClientProxy, ProxyMethod, ServiceType, StreamItem, UntypedProxy } from "./typed.js";
 export {
   bindPublisher,
   bindPuller,
@@ -50,5 +51,5 @@ export type {
 // Symbols below are for middleware, pool and transport authors, and for typing helpers.
 export type { ClientMiddleware, ClientRequest } from "./middleware.js";
 export type { Event } from "@zrpc/wire";
-export type { Clock, OpenedTransport, Transport, TransportDefaults, TransportFactory } from "@zrpc/channel";
+export type { Clock, ConnectionEvent, OpenedTransport, Transport, TransportDefaults, TransportFactory } from "@zrpc/channel";
 export type { CallValue, MethodArgs, MethodName, StreamValue, TypedCallRest, UnknownMethodName } from "./typed.js";

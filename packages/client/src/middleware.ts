@@ -65,9 +65,25 @@ const RESERVED_HEADER_KEYS: ReadonlySet<string> = new Set(["message_id", "v", "r
 export function copyHeader(target: Record<string, unknown>, header: Readonly<Record<string, unknown>> | undefined): void {
   if (header === undefined) return;
   for (const key of Object.keys(header)) {
-    // "__proto__" would set the target's prototype instead of adding a key.
-    if (!RESERVED_HEADER_KEYS.has(key) && key !== "__proto__") target[key] = header[key];
+    if (!RESERVED_HEADER_KEYS.has(key)) defineKey(target, key, header[key]);
   }
+}
+
+/**
+ * Adds `key` as an own data property. Assigning would run the `"__proto__"` setter (changing the
+ * target's prototype and losing the key); a header may carry that key, as any msgpack map may.
+ */
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/**
+ * Copies every own enumerable key of `source` onto `target` as own data properties (see
+ * {@link defineKey}), `"__proto__"` included.
+ * @internal
+ */
+export function defineOwnKeys(target: Record<string, unknown>, source: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(source)) defineKey(target, key, source[key]);
 }
 
 /**

@@ -8,6 +8,11 @@ export type { CallOptions } from "./call-options.js";
 /** Default time to wait for a call's first reply: 30 s, zerorpc-python's `Client(timeout=30)`. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * Default time a call waits for a connection to the server: 1 s (`ClientOptions.connectTimeoutMs`).
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+
 /** The zrpc wire extensions a client can use (docs/protocol/README.md, "zrpc extensions"). */
 export type ClientExtension = "deadline" | "cancel";
 
@@ -37,6 +42,24 @@ export interface ClientOptions {
    * `0`, a negative number or `null` disables it. See {@link CallOptions.timeoutMs}.
    */
   readonly timeoutMs?: number | null;
+  /**
+   * How long a call waits for a connection to the server, in ms (default
+   * {@link DEFAULT_CONNECT_TIMEOUT_MS}, 1 s): a call made while the client has no connection
+   * (before the first one, or while the server is gone and the transport reconnects) fails with a
+   * `ConnectError` when none comes up within this time. The error says why: `connection refused
+   * (ECONNREFUSED)`, `host not found (ENOTFOUND)`, `not a ZeroMQ peer: ...` (an HTTP server, say).
+   * The transport keeps reconnecting in the background, so a call that waits gets its reply when
+   * the server comes up in time, and later calls work once it is up. With several endpoints, any
+   * connected one is enough. A connection that is up and still in its ZeroMQ handshake, with no
+   * failure seen, gets up to 2 s in all (when that is longer): a healthy server on a busy machine
+   * may greet late, and that must not fail the call; a listener that stays silent is named then.
+   *
+   * `Infinity`, `0` or `null` wait forever: calls are sent whenever a connection comes and only
+   * the heartbeat (`LostRemote`) or the timeout ends them (the behaviour before this option).
+   * Applies to transports that report their connections (`Transport.watchConnections`: the ZMTP
+   * and zeromq.js transports do, in-memory test transports do not).
+   */
+  readonly connectTimeoutMs?: number | null;
   /** Default receive buffer `B` per call (default 100). See {@link CallOptions.receiveBuffer}. */
   readonly receiveBuffer?: number;
   /** Middlewares, run in order (the first one's `around` is the outermost). */

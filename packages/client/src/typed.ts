@@ -25,18 +25,35 @@ export type StreamItem<TResult> = TResult extends PlainIterable
       ? TItem
       : never;
 
+/**
+ * The methods a client is typed with, for a service type `TService`: the type itself (an interface
+ * or class of the server's methods), or, for a value that carries its client view in a
+ * `~zrpc.service` property, that view. `@zrpc/server`'s `defineRpcs()` returns such a value, so
+ * `connect<typeof rpcs>(...)` (with `import type { rpcs } from "./app/rpcs.js"`) is typed from the
+ * server's own code without loading it.
+ */
+export type ServiceType<TService> = TService extends { readonly "~zrpc": { readonly service?: infer TView } }
+  ? Exclude<TView, undefined>
+  : TService;
+
+/** The names of the methods of a resolved service type (string keys whose value is a function). */
+type MethodNameOf<TMethods> = {
+  [K in keyof TMethods]-?: K extends string ? (TMethods[K] extends AnyFunction ? K : never) : never;
+}[keyof TMethods];
+
+/** The method `TName` of a resolved service type. */
+type MethodOf<TMethods, TName> = TName extends keyof TMethods ? TMethods[TName] : never;
+
 /** The names of `TService`'s methods (string keys whose value is a function). */
-export type MethodName<TService> = {
-  [K in keyof TService]-?: K extends string ? (TService[K] extends AnyFunction ? K : never) : never;
-}[keyof TService];
+export type MethodName<TService> = MethodNameOf<ServiceType<TService>>;
 
 /** The parameter list of method `TName` of `TService`. */
-export type MethodArgs<TService, TName extends MethodName<TService>> = TService[TName] extends (...args: infer TArgs) => unknown
+export type MethodArgs<TService, TName extends MethodName<TService>> = MethodOf<ServiceType<TService>, TName> extends (...args: infer TArgs) => unknown
   ? TArgs
   : never;
 
 /** The raw return type of method `TName` of `TService`. */
-type MethodReturn<TService, TName extends MethodName<TService>> = TService[TName] extends (...args: never[]) => infer TResult
+type MethodReturn<TService, TName extends MethodName<TService>> = MethodOf<ServiceType<TService>, TName> extends (...args: never[]) => infer TResult
   ? TResult
   : never;
 
@@ -84,8 +101,10 @@ export type UntypedProxy = { readonly [method: string]: (...args: unknown[]) => 
  * `client.proxy`: one function per remote method. `client.proxy.add(1, 2)` is
  * `client.invoke("add", [1, 2])`. Typed from `TService` when the client has one (the method
  * names, parameters and results are checked at compile time; `then` is left out so that the proxy
- * is never a thenable), otherwise {@link UntypedProxy}.
+ * is never a thenable), otherwise {@link UntypedProxy}. `TService` may be a value type that
+ * carries its client view (see {@link ServiceType}).
  */
-export type ClientProxy<TService> = unknown extends TService
-  ? UntypedProxy
-  : { readonly [K in MethodName<TService> as K extends "then" ? never : K]: ProxyMethod<TService[K]> };
+export type ClientProxy<TService> = unknown extends TService ? UntypedProxy : TypedProxy<ServiceType<TService>>;
+
+/** The proxy of a resolved service type. */
+type TypedProxy<TMethods> = { readonly [K in MethodNameOf<TMethods> as K extends "then" ? never : K]: ProxyMethod<TMethods[K]> };

@@ -153,6 +153,18 @@ describe.each(CLIENT_SETUPS)("unary calls ($name)", (clientSetup) => {
     expect(Object.keys(header)).toEqual(["message_id", "v", "trace_id"]);
   });
 
+  it("sends a \"__proto__\" header key as an own key (JSON-parsed input) and touches no prototype", async () => {
+    setup((request, s) => s.ok(request, "ok"));
+    const extra = JSON.parse('{"__proto__": {"polluted": true}, "tenant": "t1"}') as Record<string, unknown>;
+    await client.call("f", [], { header: extra });
+    const { header } = (await server.request()).event;
+    expect(Object.keys(header)).toEqual(["message_id", "v", "__proto__", "tenant"]);
+    expect(Object.getPrototypeOf(header)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(header, "__proto__")?.value).toEqual({ polluted: true });
+    expect((header as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it("runs 200 concurrent calls with replies out of order", async () => {
     setup();
     const calls = Array.from({ length: 200 }, (_, i) => client.call("echo", [i]));

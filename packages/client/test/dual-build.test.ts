@@ -57,6 +57,8 @@ describe("dual ESM + CJS build", () => {
     // A surface pin: a change here is a change of the public API, to be made on purpose.
     expect(Object.keys(esm).sort()).toEqual([
       "CanceledError",
+      "ConnectError",
+      "DEFAULT_CONNECT_TIMEOUT_MS",
       "DEFAULT_TIMEOUT_MS",
       "Ext",
       "Float64",

@@ -157,7 +157,7 @@ describe.each(CLIENT_SETUPS)("heartbeat loss ($name)", (clientSetup) => {
     expect(state.state).toBe("rejected");
     expect(state.error).toBeInstanceOf(LostRemote);
     expect((state.error as LostRemote).code).toBe("lost-remote");
-    expect((state.error as Error).message).toBe("Lost remote after 2s heartbeat");
+    expect((state.error as Error).message).toBe("Lost remote: no heartbeat from the server for 3 s (heartbeat 1 s)");
     // No reply had arrived: safe to retry.
     expect(isRetryable(state.error)).toBe(true);
   });

@@ -3,6 +3,7 @@
 // failures, ejection with exponential backoff, and the probes that bring an ejected one back.
 // The connections themselves belong to the lease coordinator, reached through EndpointSetHost.
 import type { Clock } from "@zrpc/channel";
+import { ConnectError } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
 import { Endpoint } from "./endpoint.js";
 import { addressEndpoint, namedEndpoint } from "./endpoints.js";
@@ -113,6 +114,21 @@ export class EndpointSet {
     );
   }
 
+  /**
+   * The last `ConnectError` when no endpoint is healthy and every ejected one was ejected (or
+   * failed its last probe) for a `ConnectError`: callers should hear of it rather than wait.
+   */
+  connectFailure(): ConnectError | undefined {
+    let failure: ConnectError | undefined;
+    for (const endpoint of this.byAddress.values()) {
+      if (endpoint.state === "healthy") return undefined;
+      if (endpoint.state !== "ejected") continue;
+      if (!ConnectError.isInstance(endpoint.lastError)) return undefined;
+      failure = endpoint.lastError;
+    }
+    return failure;
+  }
+
   /** Counts a call's outcome against its endpoint: soft failures in a row, or a hard one, eject it. */
   record(endpoint: Endpoint, verdict: Verdict, error: unknown): void {
     switch (verdict.health) {
@@ -142,6 +158,7 @@ export class EndpointSet {
     // An endpoint that stayed healthy for a full backoff cap starts over from baseMs.
     if (endpoint.recoveredAt !== undefined && now - endpoint.recoveredAt >= ejection.maxMs) endpoint.level = 0;
     if (error !== undefined) this.lastError = error;
+    endpoint.lastError = error;
     endpoint.level += 1;
     endpoint.ejections += 1;
     endpoint.state = "ejected";
@@ -195,6 +212,7 @@ export class EndpointSet {
     if (!ok || client === undefined) {
       if (client !== undefined) host.closeClient(client);
       this.lastError = failure;
+      endpoint.lastError = failure;
       endpoint.level += 1;
       const backoffMs = this.#scheduleProbe(endpoint);
       host.emit({ type: "probe-failed", endpoint: endpoint.address, backoffMs, ...(failure !== undefined && { error: failure }) });

@@ -25,6 +25,8 @@ export class Endpoint {
   recoveredAt: number | undefined;
   probeTimer: unknown;
   probeClient: Client | undefined;
+  /** Why it was last ejected or its last probe failed. */
+  lastError: unknown;
 
   constructor(address: string) {
     this.address = address;

@@ -6,6 +6,7 @@
 // EndpointSetHost.
 import { Fifo } from "@zrpc/channel";
 import type { Clock } from "@zrpc/channel";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "@zrpc/client";
 import type { Client, ConnectOptions } from "@zrpc/client";
 import { ZrpcError } from "@zrpc/wire";
 import { Balancer } from "./balancer.js";
@@ -24,6 +25,8 @@ import { judge } from "./verdict.js";
 interface Waiter {
   settled: boolean;
   queued: boolean;
+  /** When it started waiting (pool clock). */
+  readonly since: number;
   resolve(connection: Connection): void;
   reject(error: unknown): void;
 }
@@ -50,6 +53,9 @@ export class LeaseCoordinator implements EndpointSetHost {
   readonly closed: Promise<void>;
 
   readonly #clientOptions: ConnectOptions;
+  /** The clients' connectTimeoutMs (0: they wait forever): how long callers wait while every endpoint refuses. */
+  readonly #connectWaitMs: number;
+  #connectTimer: unknown;
   readonly #factory: ConnectFactory;
   readonly #onEvent: ((event: PoolEvent) => void) | undefined;
   readonly #endpoints: EndpointSet;
@@ -92,6 +98,13 @@ export class LeaseCoordinator implements EndpointSetHost {
     this.clock = init.clock;
     this.lookup = init.lookup;
     this.#clientOptions = init.options.clientOptions;
+    const connectTimeoutMs = this.#clientOptions.connectTimeoutMs;
+    this.#connectWaitMs =
+      connectTimeoutMs === undefined
+        ? DEFAULT_CONNECT_TIMEOUT_MS
+        : connectTimeoutMs === null || !(connectTimeoutMs > 0) || !Number.isFinite(connectTimeoutMs)
+          ? 0
+          : connectTimeoutMs;
     this.#factory = init.factory;
     this.#onEvent = init.onEvent;
     this.closed = new Promise<void>((resolve) => {
@@ -132,6 +145,7 @@ export class LeaseCoordinator implements EndpointSetHost {
       const waiter: Waiter = {
         settled: false,
         queued: false,
+        since: this.clock.now(),
         resolve: (connection) => {
           if (settle()) resolve(connection);
         },
@@ -237,6 +251,32 @@ export class LeaseCoordinator implements EndpointSetHost {
       this.#dispatching = false;
     }
     if (this.#queue.length === 0) this.#ensureMin();
+    else this.#armConnectWait();
+  }
+
+  /**
+   * Callers wait while every endpoint is ejected; when they were all ejected because no connection
+   * could be made (a `ConnectError`), a caller that waited the client's `connectTimeoutMs` gets
+   * that error instead of waiting for `acquireTimeoutMs` (probes go on in the background, and a
+   * recovered endpoint serves the callers still waiting).
+   */
+  #armConnectWait(): void {
+    const waitMs = this.#connectWaitMs;
+    if (this.#connectTimer !== undefined || waitMs === 0 || this.#isClosed) return;
+    if (this.#endpoints.connectFailure() === undefined) return;
+    this.#connectTimer = startTimer(this.clock, () => this.#connectWaitDue(), waitMs, true);
+  }
+
+  #connectWaitDue(): void {
+    this.#connectTimer = undefined;
+    if (this.#isClosed) return;
+    const error = this.#endpoints.connectFailure();
+    if (error === undefined) return;
+    const cutoff = this.clock.now() - this.#connectWaitMs;
+    for (const waiter of [...this.#waiters]) {
+      if (waiter.queued && waiter.since <= cutoff) waiter.reject(error);
+    }
+    if (this.#queue.length > 0) this.#armConnectWait();
   }
 
   /**
@@ -542,6 +582,8 @@ export class LeaseCoordinator implements EndpointSetHost {
     this.#isClosed = true;
     clearTimer(this.clock, this.#sweepTimer);
     this.#sweepTimer = undefined;
+    clearTimer(this.clock, this.#connectTimer);
+    this.#connectTimer = undefined;
     this.#endpoints.close();
     for (const endpoint of this.#endpoints.byAddress.values()) this.closeIdle(endpoint, undefined);
     for (const waiter of [...this.#waiters]) waiter.reject(closedError());

@@ -67,7 +67,9 @@ export type PoolEvent =
 /**
  * Why a connection was closed:
  * - `"lost-remote"`, `"protocol"`, `"closed"`: a call on it failed that way (or the client was
- *   closed by its user); `"health-check"`: the ping before reuse failed;
+ *   closed by its user); `"connect"`: a call on it found no connection to its server within the
+ *   client's `connectTimeoutMs` (a `ConnectError`: refused, not a ZeroMQ peer, ...);
+ *   `"health-check"`: the ping before reuse failed;
  * - `"released"`: `release(client, { destroy: true })`;
  * - `"endpoint-ejected"`, `"endpoint-removed"`: its endpoint was ejected, or disappeared from DNS;
  * - `"rebalance"`: an idle connection closed, with `max` reached, to let an endpoint below its
@@ -76,6 +78,7 @@ export type PoolEvent =
  */
 export type EvictReason =
   | "lost-remote"
+  | "connect"
   | "protocol"
   | "closed"
   | "health-check"

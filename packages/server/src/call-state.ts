@@ -110,7 +110,9 @@ export abstract class CallState extends AbortableCall {
           if (extra === undefined || extra === null) return;
           for (const key of Object.keys(extra)) {
             if (RESERVED_HEADER_KEYS.has(key)) continue;
-            (merged ??= {})[key] = extra[key];
+            // Defined, not assigned: a "__proto__" key (e.g. copied from a request header) would
+            // otherwise set the prototype of the reply header instead of adding a key.
+            Object.defineProperty((merged ??= {}), key, { value: extra[key], writable: true, enumerable: true, configurable: true });
           }
         } catch (error) {
           this.dispatcher.log.warn(`zrpc server: taskContext of ${hookName(hook, index)} threw`, error);

@@ -5,6 +5,7 @@ import { INTROSPECTION_PREFIX, createMethodSpec } from "./registry.js";
 import type { MethodSpec } from "./registry.js";
 import type { MethodTable } from "./service.js";
 import type { ArgsSpec } from "./signature.js";
+import type { MethodTypes, MethodTypesTable } from "./method-types.js";
 
 /** Names of the built-in methods every server answers. */
 export const INTROSPECTION_METHODS = [
@@ -15,6 +16,18 @@ export const INTROSPECTION_METHODS = [
   "_zerorpc_args",
   "_zerorpc_inspect",
 ] as const;
+
+/** One method of the `zrpc_types` key of a `_zerorpc_inspect` reply. */
+export interface InspectMethodTypes {
+  /** One type text per parameter (`"unknown"` where none was given). */
+  args: string[] | null;
+  /** The rest parameter, or nil without one. */
+  rest: { name: string; type: string } | null;
+  /** The result type (the item type of a stream method). */
+  result: string;
+  /** True for a stream method. */
+  stream: boolean;
+}
 
 /** True for a name of zerorpc's introspection namespace (`_zerorpc_*`). */
 export function isIntrospectionName(name: string): boolean {
@@ -70,11 +83,30 @@ function inspectArgs(spec: MethodSpec): { name: string; default?: unknown }[] | 
   );
 }
 
+const UNKNOWN = "unknown";
+
+/** The `zrpc_types` entry of one method: what `types` says, `unknown` elsewhere. */
+function inspectTypes(spec: MethodSpec, types: MethodTypes | undefined): InspectMethodTypes {
+  const args = spec.args;
+  return {
+    args: args === null ? null : args.params.map((_, index) => types?.args?.[index] ?? UNKNOWN),
+    rest: args?.rest === null || args?.rest === undefined ? null : { name: args.rest, type: types?.rest ?? UNKNOWN },
+    result: types?.result ?? UNKNOWN,
+    stream: spec.stream,
+  };
+}
+
+/** Own entries only: a `types` table built from JSON may hold a `__proto__` key. */
+function typesFor(table: MethodTypesTable | undefined, name: string): MethodTypes | undefined {
+  return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 /**
  * @internal The introspection methods of a server, as method specs (so they get the same arity
- * checks and middleware as user methods).
+ * checks and middleware as user methods). `types` adds the `zrpc_types` key to the
+ * `_zerorpc_inspect` reply (after `name` and `methods`, which stay as zerorpc-python shapes them).
  */
-export function createIntrospection(table: MethodTable, serverName: () => string): Map<string, MethodSpec> {
+export function createIntrospection(table: MethodTable, serverName: () => string, types?: MethodTypesTable): Map<string, MethodSpec> {
   const specs: MethodSpec[] = [
     createMethodSpec(() => publicNames(table), {
       name: "_zerorpc_list",
@@ -99,11 +131,16 @@ export function createIntrospection(table: MethodTable, serverName: () => string
           string,
           { args: unknown; doc: string | null }
         >;
+        const typeTable: Record<string, InspectMethodTypes> = Object.create(null) as Record<string, InspectMethodTypes>;
         for (const name of publicNames(table)) {
           const spec = table.get(name);
-          if (spec !== undefined) methods[name] = { args: inspectArgs(spec), doc: docOf(spec) };
+          if (spec === undefined) continue;
+          methods[name] = { args: inspectArgs(spec), doc: docOf(spec) };
+          // The registration's own types win over the server's table (e.g. what `zrpc run --types` derived).
+          typeTable[name] = inspectTypes(spec, spec.types ?? typesFor(types, name));
         }
-        return { name: serverName(), methods };
+        // zrpc_types is a zrpc extension: zerorpc-python clients read `name` and `methods` only.
+        return { name: serverName(), methods, zrpc_types: typeTable };
       },
       { name: "_zerorpc_inspect", args: [], doc: "Describe the service: its name and methods." },
       true,

@@ -3,6 +3,7 @@ import { RegistrationError } from "./errors.js";
 import { processWide } from "./process-wide.js";
 import { argsFromInput, arityOf, parseArgs } from "./signature.js";
 import type { ArgsInput, ArgsSpec } from "./signature.js";
+import type { MethodTypes } from "./method-types.js";
 
 /**
  * Any handler. It receives the request's positional arguments as decoded wire values (see
@@ -32,6 +33,11 @@ export interface RegisterOptions {
   readonly args?: ArgsInput;
   /** Where the registration comes from (a module path, ...), for duplicate-name errors. */
   readonly source?: string;
+  /**
+   * TypeScript type texts of the arguments and the result (`{ args: ["number"], result: "Ticket" }`),
+   * sent in the `zrpc_types` key of `_zerorpc_inspect` for `zrpc types`.
+   */
+  readonly types?: MethodTypes;
 }
 
 /** Everything the server knows about one method. */
@@ -52,6 +58,8 @@ export interface MethodSpec {
   readonly maxArity: number;
   /** The `source` given at registration. */
   readonly source: string | undefined;
+  /** The type texts given at registration, or `null`. */
+  readonly types: MethodTypes | null;
 }
 
 /**
@@ -129,6 +137,7 @@ export function createMethodSpec(fn: Handler, options: RegisterOptions = {}, all
     minArity: arity.min,
     maxArity: arity.max,
     source,
+    types: options.types ?? null,
   };
 }
 

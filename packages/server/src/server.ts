@@ -12,6 +12,7 @@ import { ZrpcError, messageIdToString } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event } from "@zrpc/wire";
 import { ShutdownError } from "./errors.js";
 import { createIntrospection } from "./introspection.js";
+import type { MethodTypesTable } from "./method-types.js";
 import { pythonExceptionRepr } from "./python.js";
 import { RateLimitedLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
@@ -99,6 +100,12 @@ export interface ServerOptions {
   readonly asyncContext?: boolean;
   /** Stream flags, docs and argument specs for the methods of an object service. */
   readonly methods?: ServiceMethodsOptions;
+  /**
+   * TypeScript type texts of methods by name (`{ add: { args: ["number", "number"], result: "number" } }`),
+   * sent in the `zrpc_types` key of the `_zerorpc_inspect` reply so that `zrpc types` can write a
+   * typed interface. Methods without an entry are described with `unknown` types.
+   */
+  readonly types?: MethodTypesTable;
 }
 
 /** The socket of {@link Server.bind} and {@link Server.connect}: which transport opens the ROUTER. */
@@ -227,7 +234,7 @@ class ZrpcServer implements Server {
     if (grace !== undefined && !(grace >= 0)) throw new RangeError(`closeGraceMs must be >= 0, got ${grace}`);
     const table = createMethodTable(service, options.methods);
     this.name = options.name ?? table.defaultName;
-    const builtins = createIntrospection(table, () => this.name);
+    const builtins = createIntrospection(table, () => this.name, options.types);
     const middleware = [...(options.middleware ?? [])];
     const maxBytes = options.maxMessageBytes;
     if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 1)) {

@@ -1,5 +1,6 @@
 // Turns what `createServer` is given (a Registry, or an object whose methods are the service) into
 // one method table the dispatcher reads.
+import { isRpcs } from "./define-rpcs.js";
 import { createMethodSpec, isGeneratorFunction, isRegistry } from "./registry.js";
 import type { Handler, MethodSpec, Registry } from "./registry.js";
 import type { ArgsInput } from "./signature.js";
@@ -21,7 +22,10 @@ export interface ServiceMethodsOptions {
   readonly args?: Readonly<Record<string, ArgsInput>>;
 }
 
-/** A service as `createServer` accepts it. */
+/**
+ * A service as `createServer` accepts it: a registry, what `defineRpcs()` returned (its registry is
+ * served, with every method in it), or an object whose methods are the service.
+ */
 export type Service = Registry | object;
 
 /** @internal The dispatcher's view of a service. */
@@ -37,6 +41,7 @@ export interface MethodTable {
 
 /** @internal Builds the method table of a service. */
 export function createMethodTable(service: Service, methods: ServiceMethodsOptions | undefined): MethodTable {
+  if (isRpcs(service)) return createMethodTable(service.registry, methods);
   if (isRegistry(service)) {
     if (methods !== undefined) throw new TypeError("ServerOptions.methods applies to object services; give registry methods their options at register()");
     return {

@@ -96,8 +96,54 @@ describe("introspection (docs/protocol §10)", () => {
           bound: { args: [{ name: "first" }, { name: "second", default: null }], doc: null },
           unknownArgs: { args: null, doc: null },
         },
+        zrpc_types: {
+          echo: { args: ["unknown"], rest: null, result: "unknown", stream: false },
+          add: { args: ["unknown", "unknown"], rest: null, result: "unknown", stream: false },
+          hello: { args: ["unknown"], rest: null, result: "unknown", stream: false },
+          range: { args: ["unknown"], rest: null, result: "unknown", stream: true },
+          nodoc: { args: ["unknown", "unknown", "unknown"], rest: { name: "rest", type: "unknown" }, result: "unknown", stream: false },
+          bound: { args: ["unknown", "unknown"], rest: { name: "more", type: "unknown" }, result: "unknown", stream: false },
+          unknownArgs: { args: null, rest: null, result: "unknown", stream: false },
+        },
       },
     ]);
+  });
+
+  it("_zerorpc_inspect: zrpc_types carries the type texts of the types option, after name and methods", async () => {
+    const types = {
+      add: { args: ["number", "number"], result: "number" },
+      range: { args: ["number"], result: "number" },
+      nodoc: { args: ["number"], rest: "string", result: "[number, number, string, string[]]" },
+      _private: { result: "string" },
+      missing: { result: "never" },
+    };
+    const { client } = setup(testService(), { name: "TestService", types });
+    const reply = await client.call("_zerorpc_inspect");
+    const inspect = (reply.args as [Record<string, Record<string, unknown>>])[0];
+    expect(Object.keys(inspect)).toEqual(["name", "methods", "zrpc_types"]);
+    expect(Object.keys(inspect.zrpc_types!)).toEqual(Object.keys(inspect.methods!));
+    expect(inspect.zrpc_types).toMatchObject({
+      add: { args: ["number", "number"], rest: null, result: "number", stream: false },
+      range: { args: ["number"], rest: null, result: "number", stream: true },
+      nodoc: { args: ["number", "unknown", "unknown"], rest: { name: "rest", type: "string" }, result: "[number, number, string, string[]]", stream: false },
+      echo: { args: ["unknown"], rest: null, result: "unknown", stream: false },
+    });
+  });
+
+  it("_zerorpc_inspect: a registration's own types win over the server's types table", async () => {
+    const registry = createRegistry();
+    registry.register(function add(a: number, b: number) {
+      return a + b;
+    }, { types: { args: ["number", "number"], result: "number" } });
+    registry.register(function neg(a: number) {
+      return -a;
+    });
+    const { client } = setup(registry, { types: { add: { result: "string" }, neg: { args: ["number"], result: "number" } } });
+    const reply = await client.call("_zerorpc_inspect");
+    expect((reply.args as [{ zrpc_types: unknown }])[0].zrpc_types).toEqual({
+      add: { args: ["number", "number"], rest: null, result: "number", stream: false },
+      neg: { args: ["number"], rest: null, result: "number", stream: false },
+    });
   });
 
   it("checks the arity of introspection calls too", async () => {

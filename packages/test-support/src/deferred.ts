@@ -38,3 +38,17 @@ export function deferred<T = void>(): Deferred<T> {
 export async function flushMicrotasks(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
+
+/**
+ * Waits for `promise` to reject: its reason and how long that took (ms, from this call). Throws
+ * if it resolves instead.
+ */
+export async function timedRejection(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = performance.now();
+  try {
+    await promise;
+  } catch (error) {
+    return { error, ms: performance.now() - started };
+  }
+  throw new Error("the promise resolved (a rejection was expected)");
+}

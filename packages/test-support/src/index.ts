@@ -13,8 +13,12 @@ export { patternBytes, pseudoRandomBytes, seededRandom } from "./bytes.js";
 export { freeEndpoint, freePort } from "./ports.js";
 
 // Promises.
-export { deferred, flushMicrotasks } from "./deferred.js";
+export { deferred, flushMicrotasks, timedRejection } from "./deferred.js";
 export type { Deferred } from "./deferred.js";
+
+// Peers that are not zerorpc servers, and a transport's connection events.
+export { HTTP_BAD_REQUEST, answerLikeHttp, startTcpStub, watchConnectionEvents } from "./stub-peers.js";
+export type { ConnectionEventWatch, ConnectionWatchable, TcpStub } from "./stub-peers.js";
 
 // What a test opened, and reading async iterables.
 export { Resources, reader, utf8, utf8Text } from "./resources.js";

@@ -1,7 +1,7 @@
 // `zeromq(options)`: this transport as a value for the `transport` option of @zrpc/client's
 // `connect`, @zrpc/server's `bind`/`connect`, @zrpc/pool and the one-way helpers.
 import { defineTransportFactory } from "@zrpc/channel";
-import type { TransportFactory } from "@zrpc/channel";
+import type { TransportDefaults, TransportFactory } from "@zrpc/channel";
 import type { ZeromqTransportOptions } from "./options.js";
 import { createZeromqTransport } from "./transport.js";
 
@@ -29,6 +29,24 @@ export function zeromq(options: ZeromqFactoryOptions = {}): ZeromqTransportFacto
     // The caller's handler only where a handshake can fail (CURVE): setting one makes the
     // transport watch its socket's handshake events.
     const onAuthFailure = socketOptions.onAuthFailure ?? (socketOptions.curve === undefined ? undefined : defaults.onAuthFailure);
-    return createZeromqTransport(kind, { ...socketOptions, ...(onAuthFailure !== undefined && { onAuthFailure }), [how]: endpoint });
+    return createZeromqTransport(kind, {
+      ...socketOptions,
+      ...keepalive(socketOptions, defaults),
+      ...(onAuthFailure !== undefined && { onAuthFailure }),
+      [how]: endpoint,
+    });
   });
+}
+
+/**
+ * The caller's keepalive (a client's heartbeat interval), where these options set none of their
+ * own: ZMTP PINGs every `heartbeatMs` (ZMQ_HEARTBEAT_IVL) and the connection closed
+ * `heartbeatTimeoutMs` after an unanswered one.
+ */
+function keepalive(own: ZeromqFactoryOptions, defaults: TransportDefaults): Pick<ZeromqFactoryOptions, "heartbeatMs" | "heartbeatTimeoutMs"> {
+  if (own.heartbeatMs !== undefined || defaults.heartbeatMs === undefined) return {};
+  return {
+    heartbeatMs: defaults.heartbeatMs,
+    ...(own.heartbeatTimeoutMs === undefined && defaults.heartbeatTimeoutMs !== undefined && { heartbeatTimeoutMs: defaults.heartbeatTimeoutMs }),
+  };
 }

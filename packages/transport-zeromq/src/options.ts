@@ -103,6 +103,22 @@ export interface ZeromqTransportOptions extends SocketTransportOptions {
    * client would close it.
    */
   closeOnAuthFailure?: boolean;
+  /**
+   * ZMQ_HEARTBEAT_IVL: send a ZMTP PING on every connection this often, in ms. Default 0 (none).
+   * `connect()` of `@zrpc/client` sets it to the client's heartbeat interval unless this is given.
+   */
+  heartbeatMs?: number;
+  /**
+   * ZMQ_HEARTBEAT_TIMEOUT: close a connection (it reconnects) when nothing arrives within this many
+   * ms of a PING. Default: `heartbeatMs`.
+   */
+  heartbeatTimeoutMs?: number;
+  /**
+   * ZMQ_CONNECT_TIMEOUT: give up on a TCP connect attempt after this many ms and try again, so a
+   * healed network is noticed without waiting for the system's SYN retransmits. Default:
+   * `heartbeatMs` when heartbeats are on, otherwise 0 (the system's timeout).
+   */
+  dialTimeoutMs?: number;
 }
 
 /**
@@ -140,6 +156,9 @@ export const zeromqTransportDefaults: Readonly<{
 export interface ResolvedOptions extends ResolvedSocketOptions {
   readonly reconnectInterval: number | undefined;
   readonly reconnectMaxInterval: number | undefined;
+  readonly heartbeatMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly dialTimeoutMs: number;
   readonly immediate: boolean;
   readonly ipv6: boolean;
   readonly routingId: string | Uint8Array | undefined;
@@ -208,6 +227,7 @@ export function resolveOptions(kind: TransportKind, options: ZeromqTransportOpti
   }
   const curve = resolveCurve(options.curve);
   const closeOnAuthFailure = options.closeOnAuthFailure ?? curve.curveClient !== undefined;
+  const heartbeatMs = integerOption("heartbeatMs", options.heartbeatMs, 0, 0);
   return {
     ...curve,
     onAuthFailure: options.onAuthFailure,
@@ -230,6 +250,9 @@ export function resolveOptions(kind: TransportKind, options: ZeromqTransportOpti
     maxQueuedMessages: integerOption("maxQueuedMessages", options.maxQueuedMessages, defaults.maxQueuedMessages, 1),
     reconnectInterval: optionalInteger("reconnectInterval", options.reconnectInterval, -1),
     reconnectMaxInterval: optionalInteger("reconnectMaxInterval", options.reconnectMaxInterval, 0),
+    heartbeatMs,
+    heartbeatTimeoutMs: integerOption("heartbeatTimeoutMs", options.heartbeatTimeoutMs, heartbeatMs, 0),
+    dialTimeoutMs: integerOption("dialTimeoutMs", options.dialTimeoutMs, heartbeatMs, 0),
     immediate: options.immediate ?? defaults.immediate,
     ipv6: options.ipv6 ?? [...endpointListOption("bind", options.bind), ...endpointListOption("connect", options.connect)].some((e) => e.startsWith("tcp://[")),
     routingId: options.routingId,

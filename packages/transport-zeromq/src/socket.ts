@@ -48,6 +48,9 @@ function commonOptions(options: ResolvedOptions, context: Context | undefined): 
   ipv6: boolean;
   reconnectInterval?: number;
   reconnectMaxInterval?: number;
+  heartbeatInterval?: number;
+  heartbeatTimeout?: number;
+  connectTimeout?: number;
   context?: Context;
 } {
   return {
@@ -58,6 +61,8 @@ function commonOptions(options: ResolvedOptions, context: Context | undefined): 
     ipv6: options.ipv6,
     ...(options.reconnectInterval === undefined ? {} : { reconnectInterval: options.reconnectInterval }),
     ...(options.reconnectMaxInterval === undefined ? {} : { reconnectMaxInterval: options.reconnectMaxInterval }),
+    ...(options.heartbeatMs > 0 && { heartbeatInterval: options.heartbeatMs, heartbeatTimeout: options.heartbeatTimeoutMs }),
+    ...(options.dialTimeoutMs > 0 && { connectTimeout: options.dialTimeoutMs }),
     ...curveSocketOptions(options),
   };
 }

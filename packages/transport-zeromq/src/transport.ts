@@ -2,23 +2,16 @@
 // TransportInbox, its send queue and pump, bind/unbind gating, the handshake monitor and its
 // retirement, close), then the create function and shorthands. About 600 lines on purpose: every
 // part touches the same socket's lifecycle, and the monitor's end depends on close and linger.
-import { Buffer } from "node:buffer";
 import { Context, version } from "zeromq";
 import type { Event as ZmqEvent, Readable, Socket, Writable } from "zeromq";
 import { ZapHandler } from "./curve.js";
 import { TransportError } from "./errors.js";
-import { Fifo, TransportInbox, openSocketTransport, socketShorthands } from "@zrpc/channel";
-import {
-  joinDealerFrames,
-  joinRouterFrames,
-  joinSingleFrame,
-  splitDealerFrames,
-  splitRouterFrames,
-} from "./frames.js";
+import { ConnectionWatchers, Fifo, SINGLE_PEER, TransportInbox, envelopeKey, joinDealerFrames, joinRouterFrames, joinSingleFrame, openSocketTransport, socketShorthands, splitDealerFrames, splitRouterFrames } from "@zrpc/channel";
 import { resolveOptions } from "./options.js";
 import type { AuthFailure, ResolvedOptions, ZeromqTransportOptions } from "./options.js";
 import { createSocket } from "./socket.js";
-import type { Peer, SocketShorthands, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
+import type { ConnectionEvent, Peer, SocketShorthands, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
+import { ConnectionTracker } from "./connection-events.js";
 
 /** Version of the libzmq that zeromq.js was built with (for example `"4.3.5"`), for diagnostics. */
 export const zeromqVersion: string = version;
@@ -62,6 +55,15 @@ export interface ZeromqTransport extends Transport {
    * reported to `onError` and reading goes on.
    */
   onMessage(listener: (peer: Peer, payload: Uint8Array) => void): void;
+  /**
+   * Connection state of the endpoints passed to `connect` (the `Transport` capability), read from
+   * libzmq's socket monitor: `handshaking` (TCP up), `connected` (ZMTP handshake done), `failed`
+   * and `disconnected`; at once the latest event of each endpoint. libzmq does not say why a
+   * connect failed, so the causes are best effort: "connection refused or unreachable" (code
+   * `ECONNREFUSED`), "the address did not resolve" (`ENOTFOUND`), "not a ZeroMQ peer: ..." for a
+   * listener that broke the ZMTP handshake off. Returns the function that removes the listener.
+   */
+  watchConnections(listener: (event: ConnectionEvent) => void): () => void;
 }
 
 /**
@@ -72,9 +74,6 @@ const RECEIVE_BACKLOG = 1024;
 /** Bound of the ROUTER peer cache (least recently seen peers are forgotten first). */
 const MAX_CACHED_PEERS = 100_000;
 
-/** The one peer of a dealer, pull or sub transport. */
-const SINGLE_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([] as Uint8Array[]) });
-
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
@@ -83,16 +82,6 @@ function describe(error: unknown): string {
   const err = toError(error);
   const code = (err as { code?: unknown }).code;
   return typeof code === "string" && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
-}
-
-function hex(frame: Uint8Array): string {
-  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("hex");
-}
-
-/** Peer key of a ROUTER envelope: the hex of each frame, joined with "." (unambiguous). */
-function envelopeKey(envelope: readonly Uint8Array[]): string {
-  if (envelope.length === 1) return hex(envelope[0] as Uint8Array);
-  return envelope.map(hex).join(".");
 }
 
 /** True when zeromq reported `lastEndpoint` for this kind of endpoint. */
@@ -134,7 +123,13 @@ class ZeromqSocketTransport implements ZeromqTransport {
   readonly #zap: ZapHandler | undefined;
   /** The socket's monitor, when handshakes are watched; closed by us (see #finishClose). */
   #events: Socket["events"] | undefined;
-  #watchDone: Promise<void>;
+  #watchDone: Promise<void> = Promise.resolve();
+  /** The monitor reports security handshake failures (CURVE, onAuthFailure). */
+  readonly #watchAuth: boolean;
+  readonly #curveClient: boolean;
+  /** Connection state of the connect endpoints, from the monitor (watchConnections). */
+  readonly #watchers = new ConnectionWatchers();
+  #tracker: ConnectionTracker | undefined;
   #resolveClosed: (error: Error | undefined) => void = () => undefined;
 
   /** Set by close() or a fatal error: send() throws, iteration ends, loops wind down. */
@@ -191,7 +186,9 @@ class ZeromqSocketTransport implements ZeromqTransport {
       secondReaderError: (attempt) =>
         new Error(`zeromq ${kind} transport: only one consumer may ${attempt === "iterator" ? "iterate" : "read"} a transport`),
     });
-    this.#watchDone = options.watchHandshakes ? this.#watchHandshakes(options.curveClient !== undefined) : Promise.resolve();
+    this.#watchAuth = options.watchHandshakes;
+    this.#curveClient = options.curveClient !== undefined;
+    if (options.watchHandshakes) this.#startMonitor();
     this.#readLoop = reader === undefined ? Promise.resolve() : this.#read(reader);
   }
 
@@ -202,17 +199,41 @@ class ZeromqSocketTransport implements ZeromqTransport {
 
   // ------------------------------------------------------------- handshakes
 
+  watchConnections(listener: (event: ConnectionEvent) => void): () => void {
+    return this.#watchers.watch(listener);
+  }
+
   /**
-   * Turns the socket's handshake failure events into {@link AuthFailure} reports. The monitor is
-   * read by a loop of ours rather than zeromq.js's event-emitter mode: that mode's loop rejects
-   * unhandled when the observer is closed under it, and we must close it ourselves (#finishClose).
+   * Starts reading the socket's monitor (once): at creation when security handshakes are watched,
+   * else before the first `connect`, so that connection events are never missed.
+   */
+  #startMonitor(): void {
+    if (this.#events !== undefined) return;
+    this.#watchDone = this.#watchHandshakes(this.#curveClient);
+  }
+
+  /**
+   * Turns the socket's monitor events into {@link AuthFailure} reports (when security handshakes
+   * are watched) and into the connection events of `watchConnections`. The monitor is read by a
+   * loop of ours rather than zeromq.js's event-emitter mode: that mode's loop rejects unhandled
+   * when the observer is closed under it, and we must close it ourselves (#finishClose).
    */
   #watchHandshakes(curveClient: boolean): Promise<void> {
     const events = this.#socket.events;
     this.#events = events;
     // A refused key is reported by our ZAP handler, with the key; libzmq's event has no key.
     const reportAuth = this.#zap === undefined;
+    const tracker = new ConnectionTracker(
+      curveClient,
+      (event) => {
+        if (!this.#closing) this.#watchers.emit(event);
+      },
+      (address) => this.#bound.some((entry) => entry.resolved === address || entry.requested === address),
+    );
+    this.#tracker = tracker;
     const onEvent = (event: ZmqEvent): void => {
+      tracker.onEvent(event);
+      if (!this.#watchAuth) return;
       if (event.type === "handshake:error:auth") {
         if (!reportAuth) return;
         const status = (event.error as { status?: number }).status;
@@ -307,15 +328,18 @@ class ZeromqSocketTransport implements ZeromqTransport {
     }
   }
 
-  /** Splits a message into its peer and payload, for the inbox; malformed messages are dropped. */
+  /**
+   * Splits a message into its peer and payload by the envelope rules of @zrpc/channel, for the
+   * inbox. libzmq never delivers a message without frames; one would be dropped.
+   */
   #deliver(frames: readonly Uint8Array[]): void {
+    if (frames.length === 0) return;
     if (this.kind === "router") {
       const split = splitRouterFrames(frames);
-      if (split !== undefined) this.#inbox.push(this.#peerFor(split.envelope), split.payload);
+      this.#inbox.push(this.#peerFor(split.envelope), split.payload);
       return;
     }
-    const payload = splitDealerFrames(frames);
-    if (payload !== undefined) this.#inbox.push(SINGLE_PEER, payload);
+    this.#inbox.push(SINGLE_PEER, splitDealerFrames(frames));
   }
 
   /** The cached Peer of a ROUTER envelope, so one client always yields the same object. */
@@ -503,8 +527,15 @@ class ZeromqSocketTransport implements ZeromqTransport {
       );
     }
     try {
-      if (action === "connect") this.#socket.connect(endpoint);
-      else this.#socket.disconnect(endpoint);
+      if (action === "connect") {
+        this.#startMonitor();
+        this.#socket.connect(endpoint);
+        this.#tracker?.add(endpoint);
+      } else {
+        this.#socket.disconnect(endpoint);
+        this.#tracker?.remove(endpoint);
+        this.#watchers.forget(endpoint);
+      }
     } catch (error) {
       throw new TransportError("connect", `cannot ${action} ${this.kind} socket ${preposition} ${endpoint}: ${describe(error)}`, {
         cause: error,
@@ -522,6 +553,7 @@ class ZeromqSocketTransport implements ZeromqTransport {
   #shutdown(error: Error | undefined, toReader = false): Promise<void> {
     if (this.#closeDone !== undefined) return this.#closeDone;
     this.#closing = true;
+    this.#watchers.clear();
     this.#inbox.end(toReader ? error : undefined);
     this.#wakeReader();
     this.#closeDone = this.#finishClose(error);

@@ -68,6 +68,9 @@ const STATE_OPEN = 2;
 const STATE_CLOSED = 3;
 
 const GREETING = encodeGreeting();
+/** How many of a peer's first octets a connection keeps until its greeting is complete (for reports). */
+const FIRST_BYTES_KEPT = 32;
+const EMPTY_BYTES = new Uint8Array(0);
 /**
  * A batch is written at once (not at the end of the tick) when it reaches this many messages or
  * octets: the high-water mark then only counts messages the socket could not take.
@@ -106,6 +109,7 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   readonly #decoder: ZmtpDecoder;
   #state = STATE_GREETING;
   #closeError: Error | undefined;
+  #firstBytes: Uint8Array = EMPTY_BYTES;
 
   #queue: OutEntry[] = [];
   #queuedMessages = 0;
@@ -119,6 +123,8 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** {@link #chunks} when the pending PING check was armed. */
+  #pingChunks = 0;
   #ttlTimer: ReturnType<typeof setTimeout> | undefined;
   #endTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -344,7 +350,18 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   /** @internal */
   onChunk(chunk: Uint8Array): void {
     this.#chunks += 1;
+    if (this.#state === STATE_GREETING && this.#firstBytes.byteLength < FIRST_BYTES_KEPT) {
+      this.#firstBytes = Buffer.concat([this.#firstBytes, chunk.subarray(0, FIRST_BYTES_KEPT - this.#firstBytes.byteLength)]);
+    }
     this.#decoder.push(chunk);
+  }
+
+  /**
+   * The first octets the peer sent before its greeting was complete (at most 32), to say what a
+   * peer that is not a ZeroMQ peer answered.
+   */
+  get firstBytes(): Uint8Array {
+    return this.#firstBytes;
   }
 
   /** @internal */
@@ -474,13 +491,23 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
 
   #startHeartbeat(): void {
     const interval = this.#options.heartbeatMs;
-    if (interval <= 0) return;
+    // PING is a ZMTP 3.1 command: a 3.0 peer (libzmq 4.1) would not know it.
+    const modern = (this.greeting?.major ?? 3) > 3 || (this.greeting?.minor ?? 0) >= 1;
+    if (interval <= 0 || !modern) return;
     const timeout = this.#options.heartbeatTimeoutMs > 0 ? this.#options.heartbeatTimeoutMs : interval;
     this.#heartbeatTimer = setInterval(() => {
       if (this.#state !== STATE_OPEN) return;
       this.enqueueRaw(encodePing(0));
-      if (this.#pingTimer !== undefined) return;
+      // The timeout runs from the first PING after the last traffic, as in libzmq: a check still
+      // pending from an earlier PING that was answered since starts over from this one. (Kept
+      // instead, it would pass, and a peer that went silent right after answering would be
+      // noticed an interval later: up to 2 intervals + the timeout after the silence.)
+      if (this.#pingTimer !== undefined) {
+        if (this.#chunks === this.#pingChunks) return;
+        clearTimeout(this.#pingTimer);
+      }
       const chunks = this.#chunks;
+      this.#pingChunks = chunks;
       this.#pingTimer = setTimeout(() => {
         this.#pingTimer = undefined;
         if (this.#chunks === chunks && this.#state === STATE_OPEN) {

@@ -1,9 +1,11 @@
 // Incremental ZMTP 3.x parser for one connection's byte stream: greeting, then frames (message
 // frames grouped into multipart messages, and commands). Frames lying wholly inside one received
 // chunk are handed out as zero-copy views of it; a header split over chunks goes through a 9-byte
-// scratch buffer; a body split over chunks is assembled once into a buffer of its final size,
-// into which the socket may also read directly (see directBody).
-// Every declared size is checked against the limits before anything is allocated for it.
+// scratch buffer; a body split over chunks is assembled in a buffer the socket may also read
+// into directly (see directBody): of its final size up to 1 MiB, beyond that one that grows with
+// what has arrived, so that a declared size alone (9 octets of a hostile peer) never reserves
+// more than 1 MiB. Every declared size is checked against the limits before anything is
+// allocated for it; a failed allocation is a "limit" error of the connection, never a throw.
 import { Buffer } from "node:buffer";
 import { ZmtpError } from "./errors.js";
 import {
@@ -56,6 +58,15 @@ const PHASE_STOPPED = 3;
 const defaultAllocate = (size: number): Uint8Array => Buffer.allocUnsafe(size);
 
 /**
+ * A split body is given a buffer of at most this size when its header arrives; a larger body's
+ * buffer grows by {@link BODY_GROWTH} (capped at the declared size) each time it is full, so
+ * beyond its first MiB it never reserves more than 4 times what arrived. (Doubling costs more: a 64 MiB frame took 60%
+ * longer to assemble than in a buffer of its final size, growing fourfold about 12%.)
+ */
+const FIRST_BODY_ALLOCATION = 1024 * 1024;
+const BODY_GROWTH = 4;
+
+/**
  * Reads the 8-octet size field at `at` as a number. Sizes above 2^53 lose precision but stay far
  * above any limit, so the limit checks remain correct.
  */
@@ -87,7 +98,10 @@ export class ZmtpDecoder {
 
   #flags = 0;
   #size = 0;
-  /** Body being assembled from several chunks, and how much of it has arrived. */
+  /**
+   * Body being assembled from several chunks (its buffer may still be smaller than the declared
+   * `#size`), and how much of it has arrived.
+   */
   #body: Uint8Array | undefined;
   #bodyFilled = 0;
 
@@ -173,8 +187,12 @@ export class ZmtpDecoder {
    */
   directBody(min: number): Uint8Array | undefined {
     if (this.#phase !== PHASE_BODY || this.#paused || this.#held !== undefined) return undefined;
-    const body = this.#body as Uint8Array;
+    let body = this.#body as Uint8Array;
     const filled = this.#bodyFilled;
+    if (body.byteLength - filled < min && body.byteLength < this.#size) {
+      if (!this.#grow()) return undefined;
+      body = this.#body as Uint8Array;
+    }
     return body.byteLength - filled >= min ? body.subarray(filled) : undefined;
   }
 
@@ -183,7 +201,7 @@ export class ZmtpDecoder {
     if (this.#phase !== PHASE_BODY || count <= 0) return;
     const body = this.#body as Uint8Array;
     this.#bodyFilled = Math.min(body.byteLength, this.#bodyFilled + count);
-    if (this.#bodyFilled === body.byteLength) {
+    if (this.#bodyFilled === this.#size) {
       this.#body = undefined;
       this.#phase = PHASE_HEADER;
       this.#endFrame(body);
@@ -219,8 +237,9 @@ export class ZmtpDecoder {
                 at += size;
                 if (!this.#endFrame(body)) return;
               } else {
-                this.#startBody(size);
+                if (!this.#startBody(size)) return;
                 at = this.#fillBody(chunk, at);
+                if (this.stopped) return;
               }
               continue;
             }
@@ -231,8 +250,9 @@ export class ZmtpDecoder {
         }
         case PHASE_BODY: {
           at = this.#fillBody(chunk, at);
+          if (this.stopped) return;
           const body = this.#body as Uint8Array;
-          if (this.#bodyFilled === body.byteLength) {
+          if (this.#bodyFilled === this.#size) {
             this.#body = undefined;
             this.#phase = PHASE_HEADER;
             if (!this.#endFrame(body)) return;
@@ -298,7 +318,7 @@ export class ZmtpDecoder {
       if (!this.#endFrame(body)) return chunk.byteLength;
       return at + size;
     }
-    this.#startBody(size);
+    if (!this.#startBody(size)) return chunk.byteLength;
     return this.#fillBody(chunk, at);
   }
 
@@ -330,18 +350,51 @@ export class ZmtpDecoder {
     return true;
   }
 
-  #startBody(size: number): void {
-    this.#body = this.#allocate(size);
+  /** Starts assembling a body of `size` (> 0) octets. False when the decoder had to stop. */
+  #startBody(size: number): boolean {
+    const body = this.#tryAllocate(Math.min(size, FIRST_BODY_ALLOCATION));
+    if (body === undefined) return false;
+    this.#body = body;
     this.#bodyFilled = 0;
     this.#phase = PHASE_BODY;
+    return true;
   }
 
-  #fillBody(chunk: Uint8Array, at: number): number {
+  /** Grows the body's buffer (at most to the declared size). False when the decoder had to stop. */
+  #grow(): boolean {
     const body = this.#body as Uint8Array;
-    const take = Math.min(body.byteLength - this.#bodyFilled, chunk.byteLength - at);
-    body.set(chunk.subarray(at, at + take), this.#bodyFilled);
-    this.#bodyFilled += take;
-    return at + take;
+    const next = this.#tryAllocate(Math.min(this.#size, body.byteLength * BODY_GROWTH));
+    if (next === undefined) return false;
+    next.set(body.subarray(0, this.#bodyFilled));
+    this.#body = next;
+    return true;
+  }
+
+  /** `allocate(size)`, or undefined after stopping with a "limit" error if that failed. */
+  #tryAllocate(size: number): Uint8Array | undefined {
+    try {
+      return this.#allocate(size);
+    } catch (error) {
+      this.#fail("limit", `cannot allocate ${size} octets for a frame of ${this.#size} octets (${String(error)})`);
+      return undefined;
+    }
+  }
+
+  /** Copies from `chunk` at `at` into the body; returns where it stopped (the chunk's end if it had to stop). */
+  #fillBody(chunk: Uint8Array, at: number): number {
+    const end = chunk.byteLength;
+    while (at < end && this.#bodyFilled < this.#size) {
+      let body = this.#body as Uint8Array;
+      if (this.#bodyFilled === body.byteLength) {
+        if (!this.#grow()) return end;
+        body = this.#body as Uint8Array;
+      }
+      const take = Math.min(body.byteLength - this.#bodyFilled, end - at);
+      body.set(chunk.subarray(at, at + take), this.#bodyFilled);
+      this.#bodyFilled += take;
+      at += take;
+    }
+    return at;
   }
 
   /** Delivers a complete frame. Returns false when the sink stopped the decoder. */

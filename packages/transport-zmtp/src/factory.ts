@@ -1,7 +1,7 @@
 // `zmtp(options)`: this transport as a value for the `transport` option of @zrpc/client's
 // `connect`, @zrpc/server's `bind`/`connect`, @zrpc/pool and the one-way helpers.
 import { defineTransportFactory } from "@zrpc/channel";
-import type { TransportFactory } from "@zrpc/channel";
+import type { TransportDefaults, TransportFactory } from "@zrpc/channel";
 import type { ZmtpTransportOptions } from "./options.js";
 import { createZmtpTransport } from "./open.js";
 
@@ -24,7 +24,21 @@ export interface ZmtpTransportFactory extends TransportFactory {
  * `maxMessageBytes`). Invalid options are reported when a socket is opened.
  */
 export function zmtp(options: ZmtpFactoryOptions = {}): ZmtpTransportFactory {
-  return defineTransportFactory("zmtp", options, ({ socketOptions, kind, how, endpoint }) =>
-    createZmtpTransport(kind, { ...socketOptions, [how]: endpoint }),
+  return defineTransportFactory("zmtp", options, ({ socketOptions, kind, how, endpoint, defaults }) =>
+    createZmtpTransport(kind, { ...socketOptions, ...keepalive(socketOptions, defaults), [how]: endpoint }),
   );
+}
+
+/**
+ * The caller's keepalive (a client's heartbeat interval), where these options set none of
+ * their own: PINGs every `heartbeatMs`, and the connection closed `heartbeatTimeoutMs` after an
+ * unanswered one.
+ */
+function keepalive(own: ZmtpFactoryOptions, defaults: TransportDefaults): Pick<ZmtpFactoryOptions, "heartbeatMs" | "heartbeatTimeoutMs"> {
+  if (own.heartbeatMs !== undefined || own.heartbeatIvl !== undefined || defaults.heartbeatMs === undefined) return {};
+  const ownTimeout = own.heartbeatTimeoutMs !== undefined || own.heartbeatTimeout !== undefined;
+  return {
+    heartbeatMs: defaults.heartbeatMs,
+    ...(!ownTimeout && defaults.heartbeatTimeoutMs !== undefined && { heartbeatTimeoutMs: defaults.heartbeatTimeoutMs }),
+  };
 }

@@ -68,6 +68,14 @@ export interface ZmtpTransportOptions extends SocketTransportOptions {
    * `ZMQ_HEARTBEAT_TIMEOUT`). Default: `heartbeatMs`.
    */
   heartbeatTimeoutMs?: number;
+  /**
+   * Give up on a TCP connect attempt that has not connected within this many ms and dial again
+   * (after `reconnectInterval`), as libzmq's `ZMQ_CONNECT_TIMEOUT`: without it a connect into a
+   * network that drops packets waits for the system's SYN retransmits (1, 3, 7, 15, ... s), so a
+   * healed link is noticed up to that late. Default: `heartbeatMs` when keepalives are on,
+   * otherwise 0 (the system's timeout, about 2 minutes on Linux).
+   */
+  dialTimeoutMs?: number;
   /** @deprecated Use {@link ZmtpTransportOptions.heartbeatMs} (same meaning); giving both is a `TypeError`. */
   heartbeatIvl?: number;
   /** @deprecated Use {@link ZmtpTransportOptions.heartbeatTimeoutMs} (same meaning); giving both is a `TypeError`. */
@@ -135,6 +143,7 @@ export interface ResolvedOptions extends ResolvedSocketOptions {
   readonly reconnectMaxInterval: number;
   readonly heartbeatMs: number;
   readonly heartbeatTimeoutMs: number;
+  readonly dialTimeoutMs: number;
   readonly routingId: Uint8Array | undefined;
   readonly subscribe: readonly Uint8Array[];
   readonly onError: ((error: Error) => void) | undefined;
@@ -194,6 +203,7 @@ export function resolveOptions(kind: TransportKind, options: ZmtpTransportOption
     reconnectMaxInterval: integerOption("reconnectMaxInterval", options.reconnectMaxInterval, defaults.reconnectMaxInterval, 0),
     heartbeatMs,
     heartbeatTimeoutMs: integerOption(heartbeatTimeout.name, heartbeatTimeout.value, heartbeatMs, 0),
+    dialTimeoutMs: integerOption("dialTimeoutMs", options.dialTimeoutMs, heartbeatMs, 0),
     linger: integerOption("linger", options.linger, defaults.linger, -1),
     routingId,
     subscribe: (options.subscribe ?? defaults.subscribe).map(toBytes),

@@ -1,14 +1,6 @@
-// Octet helpers of the socket kinds: routing ids as map keys and peer keys, topic prefixes.
+// Octet helpers of the socket kinds: routing ids as map keys, topic prefixes. (Envelope rules and
+// peer keys are in @zrpc/channel.)
 import { Buffer } from "node:buffer";
-import type { Peer } from "@zrpc/channel";
-
-/** The one peer of a dealer, pull or sub transport. @internal */
-export const SINGLE_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([] as Uint8Array[]) });
-
-/** Lower-case hex of the octets (peer keys). @internal */
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
 
 /** Map key of a routing id (latin1 maps octets to code units one to one). @internal */
 export function routingKey(bytes: Uint8Array): string {

@@ -1,5 +1,5 @@
 // The public interface of a ZMTP transport (the class is in transport.ts).
-import type { Peer, Transport } from "@zrpc/channel";
+import type { ConnectionEvent, Peer, Transport } from "@zrpc/channel";
 
 /** Counters of a {@link ZmtpTransport}, for monitoring and tests. */
 export interface ZmtpTransportStats {
@@ -67,4 +67,14 @@ export interface ZmtpTransport extends Transport {
   unsubscribe(topic: string | Uint8Array): void;
   /** Current counters. */
   stats(): ZmtpTransportStats;
+  /**
+   * Connection state of the endpoints passed to `connect` (the `Transport` capability): `listener`
+   * gets `handshaking` (TCP/IPC up), `connected` (ZMTP handshake done), `failed` with the cause
+   * (a system error such as `ECONNREFUSED` or `ENOTFOUND`, or a `ZmtpError` of code `"protocol"`
+   * whose message starts with "not a ZeroMQ peer" when the listener answered something else than
+   * a ZMTP greeting, closed the connection before greeting, or sent nothing within
+   * `handshakeTimeout`), and `disconnected`; at once the latest event of each endpoint. Returns
+   * the function that removes the listener.
+   */
+  watchConnections(listener: (event: ConnectionEvent) => void): () => void;
 }

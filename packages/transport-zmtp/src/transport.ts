@@ -3,10 +3,11 @@
 // listener.ts, connected ones (with reconnection) in connector.ts.
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { Fifo, TransportInbox } from "@zrpc/channel";
-import type { Peer, TransportKind, TransportMessage } from "@zrpc/channel";
+import { ConnectionWatchers, Fifo, SINGLE_PEER, TransportInbox, envelopeKey, joinDealerFrames, joinRouterFrames, joinSingleFrame, splitDealerFrames, splitRouterFrames } from "@zrpc/channel";
+import type { ConnectionEvent, Peer, TransportKind, TransportMessage } from "@zrpc/channel";
 import { ZmtpConnection } from "./connection.js";
 import type { ConnectionOwner } from "./connection.js";
+import { handshakeFailure } from "./connection-state.js";
 import { Connector } from "./connector.js";
 import type { ConnectorHost } from "./connector.js";
 import { ChunkedBody } from "./encoder.js";
@@ -20,10 +21,9 @@ import type { ResolvedOptions, ZmtpMonitorEvent } from "./options.js";
 import { socketTypeOf } from "./protocol.js";
 import type { SocketType } from "./protocol.js";
 import type { SocketReader } from "./reader.js";
-import { SINGLE_PEER, hex, routingKey, sameBytes, startsWith, toBytes } from "./routing.js";
+import { routingKey, sameBytes, startsWith, toBytes } from "./routing.js";
 import type { ZmtpTransport, ZmtpTransportStats } from "./transport-api.js";
 
-const EMPTY_FRAME = new Uint8Array(0);
 /** Most subscriptions one subscriber may hold on a PUB transport. */
 const MAX_SUBSCRIPTIONS = 10_000;
 
@@ -60,6 +60,8 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   #closeWaiter: (() => void) | undefined;
 
   readonly #inbox: TransportInbox;
+  /** State of each connect endpoint, for watchConnections(). */
+  readonly #watchers = new ConnectionWatchers();
 
   constructor(kind: TransportKind, options: ResolvedOptions) {
     this.kind = kind;
@@ -79,10 +81,12 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     this.#connectorHost = {
       reconnectInterval: options.reconnectInterval,
       reconnectMaxInterval: options.reconnectMaxInterval,
+      dialTimeoutMs: options.dialTimeoutMs,
       shuttingDown: () => this.#shuttingDown(),
       adopt: (socket, endpoint, reader) => this.#adopt(socket, endpoint, reader),
       report: (error) => this.#report(error),
       monitor: (event) => this.#monitor(event),
+      connectionEvent: (event) => this.#watchers.emit(event),
     };
   }
 
@@ -105,6 +109,10 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
       queuedToPeers,
       readingPaused: this.#inbox.paused,
     };
+  }
+
+  watchConnections(listener: (event: ConnectionEvent) => void): () => void {
+    return this.#watchers.watch(listener);
   }
 
   #monitor(event: ZmtpMonitorEvent): void {
@@ -162,30 +170,34 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     }
   }
 
-  /** @internal A message arrived on a connection: apply the kind's framing and deliver it. */
+  /**
+   * @internal A message arrived on a connection: apply the kind's envelope rules (@zrpc/channel)
+   * and deliver it. A ROUTER connection's frames come without the routing id, which is the
+   * connection's own: the rules apply to `[routing id, ...frames]`.
+   */
   onFrames(connection: ZmtpConnection, frames: Uint8Array[]): void {
     const count = frames.length;
-    const payload = frames[count - 1] as Uint8Array;
     switch (this.kind) {
       case "router": {
         if (count <= 2) {
-          this.#inbox.push(connection.peer as Peer, payload);
+          // The common case, [""][payload] or [payload]: the envelope is the routing id alone,
+          // whose Peer the connection keeps.
+          this.#inbox.push(connection.peer as Peer, frames[count - 1] as Uint8Array);
           return;
         }
-        const envelope = [connection.routingId as Uint8Array, ...frames.slice(0, count - 2)];
-        const peer: Peer = Object.freeze({ key: envelope.map(hex).join("."), envelope: Object.freeze(envelope) });
-        this.#inbox.push(peer, payload);
+        const { envelope, payload } = splitRouterFrames([connection.routingId as Uint8Array, ...frames]);
+        this.#inbox.push(Object.freeze({ key: envelopeKey(envelope), envelope: Object.freeze(envelope) }), payload);
         return;
       }
       case "dealer":
       case "pull":
-        this.#inbox.push(SINGLE_PEER, payload);
+        this.#inbox.push(SINGLE_PEER, splitDealerFrames(frames));
         return;
       case "sub": {
         const first = frames[0] as Uint8Array;
         for (const topic of this.#subscriptions) {
           if (startsWith(first, topic)) {
-            this.#inbox.push(SINGLE_PEER, payload);
+            this.#inbox.push(SINGLE_PEER, splitDealerFrames(frames));
             return;
           }
         }
@@ -218,7 +230,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
       if (id !== undefined && this.#routes.has(routingKey(id))) {
         // libzmq without ROUTER_HANDOVER: the newcomer with a routing id in use is refused.
         connection.destroy(
-          new ZmtpError("protocol", `routing id ${hex(id)} is already in use (peer of ${connection.endpoint})`, {
+          new ZmtpError("protocol", `routing id ${envelopeKey([id])} is already in use (peer of ${connection.endpoint})`, {
             endpoint: connection.endpoint,
           }),
         );
@@ -234,7 +246,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
       }
       connection.routingId = id;
       connection.routingKey = routingKey(id);
-      const peer: Peer = Object.freeze({ key: hex(id), envelope: Object.freeze([id]) });
+      const peer: Peer = Object.freeze({ key: envelopeKey([id]), envelope: Object.freeze([id]) });
       connection.peer = peer;
       this.#routes.set(connection.routingKey, connection);
       this.#peerConnections.set(peer, connection);
@@ -242,7 +254,10 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     connection.attached = true;
     this.#open.push(connection);
     const connector = this.#connectors.find((candidate) => candidate.connection === connection);
-    connector?.connected();
+    if (connector !== undefined) {
+      connector.connected();
+      this.#watchers.emit({ endpoint: connector.endpoint, state: "connected" });
+    }
     this.#monitor({
       type: "handshake",
       endpoint: connection.endpoint,
@@ -292,6 +307,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   /** @internal */
   onClose(connection: ZmtpConnection, error: Error | undefined): void {
     this.#connections.delete(connection);
+    const wasOpen = connection.attached;
     if (connection.attached) {
       connection.attached = false;
       const index = this.#open.indexOf(connection);
@@ -312,6 +328,14 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     this.#monitor({ type: "disconnect", endpoint: connection.endpoint, ...(error === undefined ? {} : { error }) });
     if (error !== undefined && !this.#closing) this.#report(error);
     const connector = this.#connectors.find((candidate) => candidate.connection === connection);
+    if (connector !== undefined && !this.#closing) {
+      const endpoint = connector.endpoint;
+      this.#watchers.emit(
+        wasOpen
+          ? { endpoint, state: "disconnected", ...(error !== undefined && { error }) }
+          : { endpoint, state: "failed", error: handshakeFailure(connection, error) },
+      );
+    }
     connector?.connectionClosed();
     this.#checkFlushed();
     if (this.#connections.size === 0) this.#closeWaiter?.();
@@ -364,18 +388,19 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
         const connection = this.#routeOf(peer);
         // Like libzmq without ROUTER_MANDATORY: unknown peers and full queues drop the message.
         if (connection === undefined || !connection.open || connection.full) return;
+        // The connection stands for the routing id (the envelope's first frame); hops follow it.
         const envelope = peer.envelope;
-        connection.enqueue(envelope.length === 1 ? [EMPTY_FRAME, payload] : [...envelope.slice(1), EMPTY_FRAME, payload]);
+        connection.enqueue(envelope.length === 1 ? joinDealerFrames(payload) : joinRouterFrames(envelope.slice(1), payload));
         return;
       }
       case "dealer":
-        this.#distribute([EMPTY_FRAME, payload]);
+        this.#distribute(joinDealerFrames(payload));
         return;
       case "push":
-        this.#distribute([payload]);
+        this.#distribute(joinSingleFrame(payload));
         return;
       case "pub": {
-        const frames = [payload];
+        const frames = joinSingleFrame(payload);
         const bytes = payload as Uint8Array;
         for (const connection of this.#open) {
           if (connection.full) continue;
@@ -522,6 +547,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
       this.#connectors.splice(this.#connectors.indexOf(connector), 1);
       connector.stop();
     }
+    this.#watchers.forget(endpoint);
   }
 
   // ------------------------------------------------------------------ closing
@@ -529,6 +555,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   close(): Promise<void> {
     if (this.#closeDone !== undefined) return this.#closeDone;
     this.#closing = true;
+    this.#watchers.clear();
     this.#inbox.end();
     this.#closeDone = this.#finishClose();
     return this.#closeDone;

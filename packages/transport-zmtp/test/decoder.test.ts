@@ -367,3 +367,91 @@ describe("decoder: pause and resume", () => {
     expect(messages).toEqual(["a", "b", "c"]);
   });
 });
+
+describe("decoder: memory follows the octets received, not the size declared", () => {
+  const MiB = 1024 * 1024;
+  const limits = { maxMessageSize: 200 * MiB, maxFramesPerMessage: 64, maxCommandSize: 512 };
+
+  function setUp() {
+    const frames: Uint8Array[][] = [];
+    const errors: string[] = [];
+    const allocate = vi.fn((size: number) => Buffer.alloc(size));
+    const sink: DecoderSink = {
+      onGreeting: () => undefined,
+      onCommand: () => undefined,
+      onMessage: (message) => frames.push(message),
+      onError: (error) => errors.push(`${error.code}: ${error.message}`),
+    };
+    const decoder = new ZmtpDecoder(sink, { ...limits, allocate });
+    decoder.push(greeting());
+    return { decoder, frames, errors, allocate };
+  }
+
+  /** The header of a long frame declaring `size` octets. */
+  function longHeader(size: number): Buffer {
+    const header = Buffer.alloc(9);
+    header[0] = 0x02;
+    header.writeBigUInt64BE(BigInt(size), 1);
+    return header;
+  }
+
+  it("a declared 100 MiB frame with 1 KiB received allocates 1 MiB, then grows fourfold as octets arrive", () => {
+    const { decoder, frames, errors, allocate } = setUp();
+    const size = 100 * MiB;
+    decoder.push(Buffer.concat([longHeader(size), Buffer.alloc(1024, 1)]));
+    expect(allocate.mock.calls.map(([n]) => n)).toEqual([MiB]);
+    // Feed the rest in 64 KiB chunks (as 'data' events deliver it) with a recognisable pattern.
+    const body = pattern(size, 5);
+    body.fill(1, 0, 1024);
+    for (let at = 1024; at < size; at += 64 * 1024) decoder.push(body.subarray(at, Math.min(size, at + 64 * 1024)));
+    expect(errors).toEqual([]);
+    expect(allocate.mock.calls.map(([n]) => n)).toEqual([1, 4, 16, 64, 100].map((m) => m * MiB));
+    expect(frames).toHaveLength(1);
+    expect(frames[0]![0]!.byteLength).toBe(size);
+    expect(Buffer.from(frames[0]![0]!).equals(body)).toBe(true);
+  });
+
+  it("direct reads grow the buffer too, and the frame completes at its declared size", () => {
+    const { decoder, frames, allocate } = setUp();
+    const size = 5 * MiB + 5;
+    const body = pattern(size, 9);
+    decoder.push(Buffer.concat([longHeader(size), body.subarray(0, 100)]));
+    let at = 100;
+    while (at < size) {
+      const room = decoder.directBody(16 * 1024);
+      if (room === undefined) {
+        // Less than 16 KiB missing: the socket reads into a slab, fed through push().
+        decoder.push(body.subarray(at));
+        break;
+      }
+      const count = Math.min(room.byteLength, 300 * 1024, size - at);
+      room.set(body.subarray(at, at + count));
+      decoder.pushDirect(count);
+      at += count;
+    }
+    expect(allocate.mock.calls.map(([n]) => n)).toEqual([MiB, 4 * MiB, size]);
+    expect(frames).toHaveLength(1);
+    expect(Buffer.from(frames[0]![0]!).equals(body)).toBe(true);
+  });
+
+  it("a failed allocation is a limit error of the connection, not an exception out of push()", () => {
+    const frames: Uint8Array[][] = [];
+    const errors: string[] = [];
+    const sink: DecoderSink = {
+      onGreeting: () => undefined,
+      onCommand: () => undefined,
+      onMessage: (message) => frames.push(message),
+      onError: (error) => errors.push(error.code),
+    };
+    const allocate = (size: number): Uint8Array => {
+      if (size > MiB) throw new RangeError("Array buffer allocation failed");
+      return Buffer.alloc(size);
+    };
+    const decoder = new ZmtpDecoder(sink, { ...limits, allocate });
+    decoder.push(greeting());
+    expect(() => decoder.push(Buffer.concat([longHeader(10 * MiB), Buffer.alloc(MiB + 10)]))).not.toThrow();
+    expect(errors).toEqual(["limit"]);
+    expect(decoder.stopped).toBe(true);
+    expect(frames).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 // The msgpack decoder of @zrpc/wire, written for zerorpc's needs (docs/protocol section 3):
 // integral floats kept as Float64, maps with non-str keys as `Map`, ext and timestamps
-// byte-exact, ints beyond 2^53 as bigint, no `__proto__` keys, typed errors and input limits.
+// byte-exact, ints beyond 2^53 as bigint, `__proto__` keys as own data properties (no prototype
+// is ever touched), typed errors and input limits.
 // The encoder is encoder.ts.
 //
 // Hot-path notes: one shared Decoder (decoding never runs user code, so it cannot re-enter).
@@ -451,25 +452,20 @@ class Decoder {
     // Optimistically a plain object (every key a str); the first other key turns it into a Map.
     const record: Record<string, WireValue> = {};
     const keysStart = this.keysTop;
-    let protoAt = -1;
-    let protoValue: WireValue = null;
     for (let i = 0; i < length; i++) {
       const key = this.readStrKey();
-      if (key === undefined) return this.continueAsMap({ record, keysStart, protoValue, done: i, length, inner });
+      if (key === undefined) return this.continueAsMap({ record, keysStart, done: i, length, inner });
       const value = this.readValue(inner);
       this.keys[this.keysTop++] = key;
       if (key === "__proto__") {
-        // Kept aside: it is only an error if the map stays a plain object.
-        if (protoAt < 0) protoAt = start;
-        protoValue = value;
+        // An assignment would call Object.prototype's __proto__ setter (and change this object's
+        // prototype); a defined property is an own data property, as JSON.parse makes it.
+        Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
       } else {
         record[key] = value;
       }
     }
     this.keysTop = keysStart;
-    if (protoAt >= 0) {
-      throw new ProtocolError("forbidden-key", `map at offset ${protoAt} has a "__proto__" key`, { offset: protoAt });
-    }
     return record;
   }
 
@@ -477,17 +473,17 @@ class Decoder {
   continueAsMap(state: {
     readonly record: Record<string, WireValue>;
     readonly keysStart: number;
-    readonly protoValue: WireValue;
     readonly done: number;
     readonly length: number;
     readonly inner: number;
   }): Map<WireValue, WireValue> {
-    const { record, keysStart, protoValue, done, length, inner } = state;
+    const { record, keysStart, done, length, inner } = state;
     const map = new Map<WireValue, WireValue>();
     const keys = this.keys;
+    // Own properties only (an own "__proto__" data property included): `record[key]` is safe.
     for (let i = keysStart; i < this.keysTop; i++) {
       const key = keys[i]!;
-      map.set(key, key === "__proto__" ? protoValue : record[key]!);
+      map.set(key, record[key]!);
     }
     this.keysTop = keysStart;
     for (let i = done; i < length; i++) {
@@ -518,7 +514,9 @@ function isStackOverflow(error: unknown): boolean {
  * - array -> array; ext -> {@link Ext} (data copied); a malformed timestamp (ext -1) ->
  *   `"invalid-msgpack"` (Python drops it too);
  * - map whose keys are all str -> plain object (own properties, `Object.prototype` as prototype;
- *   a `"__proto__"` key -> `"forbidden-key"`); any other map -> `Map`, keys decoded as values.
+ *   a `"__proto__"` key is an own data property, as `JSON.parse` makes it: no prototype is
+ *   touched, and `encodeValue` writes it back in its place); any other map -> `Map`, keys decoded
+ *   as values.
  *   Note: JS objects list integer-like keys ("1", "2") first, so such keys do not keep wire order;
  * - byte 0xc1 -> `"invalid-msgpack"`; input ending inside a value, or declaring more bytes or
  *   elements than remain -> `"truncated"` (checked before allocating anything).

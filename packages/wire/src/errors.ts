@@ -145,8 +145,7 @@ defineErrorBrand(ZrpcError, "zrpc.error", "ZrpcError");
  * - msgpack level: `"truncated"` (input ends inside a value, or a declared length exceeds the
  *   remaining bytes), `"invalid-msgpack"` (byte `0xc1`, malformed timestamp), `"invalid-utf8"`
  *   (a str that is not UTF-8: zerorpc-python drops such messages), `"too-large"` (input above
- *   `maxMessageBytes`), `"too-deep"` (nesting above `maxDepth`), `"forbidden-key"` (a
- *   `"__proto__"` key in a map that would become a plain object), `"limit"` (a configured
+ *   `maxMessageBytes`), `"too-deep"` (nesting above `maxDepth`), `"limit"` (a configured
  *   per-value length limit);
  * - event level: `"bad-event"` (not an array of exactly 3), `"bad-header"` (header not a map with
  *   str keys, or `v` not an int), `"bad-name"` (name not a str), `"bad-message-id"`
@@ -159,7 +158,6 @@ export type ProtocolErrorReason =
   | "invalid-utf8"
   | "too-large"
   | "too-deep"
-  | "forbidden-key"
   | "bad-event"
   | "bad-header"
   | "bad-name"

@@ -3,7 +3,7 @@ import { decodeValue } from "./decoder.js";
 import type { DecodeOptions } from "./decoder.js";
 import { encodeEventParts, encodeEventPartsChunked } from "./encoder.js";
 import type { EncodeOptions } from "./encoder.js";
-import { EncodeError, ProtocolError } from "./errors.js";
+import { ProtocolError } from "./errors.js";
 import { newMessageId } from "./message-id.js";
 import type { MessageId } from "./message-id.js";
 
@@ -55,7 +55,7 @@ export interface Event<TArgs = unknown> {
  * Encodes an event as a msgpack `fixarray(3)` `[header, name, args]`, byte-compatible with
  * zerorpc-python. Header keys go out in Python's order: `message_id`, `v` (always the int 3,
  * whatever `header.v` says), task-context keys in their insertion order, then `response_to`
- * (omitted when `undefined`). Throws {@link EncodeError} when `message_id` is missing or is not
+ * (omitted when `undefined`). Throws `EncodeError` when `message_id` is missing or is not
  * bin / str / int, when `name` is not a string, or when a value cannot be encoded (see
  * `encodeValue`).
  */
@@ -129,8 +129,9 @@ const RESERVED_HEADER_KEYS = new Set(["message_id", "v", "response_to"]);
 
 /**
  * Builds a new event: a fresh `message_id` (see `newMessageId`), `v: 3`, the keys of
- * `extraHeader` (task context; its `message_id`, `v` and `response_to` keys are ignored, a
- * `"__proto__"` key throws {@link EncodeError}), then `response_to` if given.
+ * `extraHeader` (task context, own enumerable keys; its `message_id`, `v` and `response_to` keys
+ * are ignored; a `"__proto__"` key is copied as an own data property like any other), then
+ * `response_to` if given.
  */
 export function createEvent(
   name: string,
@@ -142,8 +143,8 @@ export function createEvent(
   if (extraHeader !== undefined) {
     for (const key of Object.keys(extraHeader)) {
       if (RESERVED_HEADER_KEYS.has(key)) continue;
-      if (key === "__proto__") throw new EncodeError('header key "__proto__" is not allowed');
-      header[key] = extraHeader[key];
+      // Defined, not assigned: an assigned "__proto__" would set the header's prototype.
+      Object.defineProperty(header, key, { value: extraHeader[key], writable: true, enumerable: true, configurable: true });
     }
   }
   if (responseTo !== undefined) header.response_to = responseTo;

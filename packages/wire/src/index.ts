@@ -15,9 +15,7 @@ export { newMessageId, messageIdToString } from "./message-id.js";
 export type { MessageId } from "./message-id.js";
 
 // Symbols below are for other zrpc packages (channel, transports, server, client): message-id
-// bookkeeping, ZeroMQ framing and the error-brand helper.
+// bookkeeping and the error-brand helper. (ZeroMQ envelopes are in @zrpc/channel.)
 
 export { createMessageIdGenerator, messageIdKey, messageIdEquals } from "./message-id.js";
-export { EMPTY_FRAME, splitRouterFrames, joinRouterFrames, splitDealerFrames, joinDealerFrames } from "./framing.js";
-export type { RoutedPayload } from "./framing.js";
 export { defineErrorBrand } from "./errors.js";

@@ -197,9 +197,11 @@ describe("decodeEvent", () => {
     expect(event.args).toBeNull();
   });
 
-  it("rejects a __proto__ header key (forbidden-key) and ignores trailing bytes", () => {
+  it("keeps a __proto__ header key as an own property (Python keeps it too) and ignores trailing bytes", () => {
     const payload = fromHex("93" + "81a95f5f70726f746f5f5f01" + "a161c0");
-    expect(reasonOf(() => decodeEvent(payload))).toBe("forbidden-key");
+    const event = decodeEvent(payload);
+    expect(Object.getPrototypeOf(event.header)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(event.header, "__proto__")?.value).toBe(1);
     expect(decodeEvent(fromHex("93" + header + "a161c0" + "c1c1")).name).toBe("a");
   });
 
@@ -232,8 +234,13 @@ describe("createEvent", () => {
     expect(decodeEvent(encodeEvent(event))).toEqual(event);
   });
 
-  it("refuses a __proto__ key in the extra header", () => {
-    const extra = JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>;
-    expect(() => createEvent("a", [], undefined, extra)).toThrow(EncodeError);
+  it("copies a __proto__ key of the extra header as an own property, in its place", () => {
+    const extra = JSON.parse('{"a": 1, "__proto__": {"x": 1}, "b": 2}') as Record<string, unknown>;
+    const event = createEvent("a", [], undefined, extra);
+    expect(Object.getPrototypeOf(event.header)).toBe(Object.prototype);
+    expect(Object.keys(event.header)).toEqual(["message_id", "v", "a", "__proto__", "b"]);
+    expect(Object.getOwnPropertyDescriptor(event.header, "__proto__")?.value).toEqual({ x: 1 });
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect(decodeEvent(encodeEvent(event))).toEqual(event);
   });
 });

@@ -3,14 +3,13 @@
 import { RemoteError } from "@zrpc/client";
 import type { Client } from "@zrpc/client";
 import { cleandoc } from "@zrpc/server";
-import { parseAddress } from "../address.js";
 import { CLIENT_COMMAND_OPTIONS, parseCommandLine } from "../argv.js";
 import { UsageError } from "../errors.js";
 import { formatJson } from "../json.js";
-import { Progress } from "../progress.js";
+import { suggestMethods } from "../suggest.js";
 import { columns, firstDocLine, printError, printLine, signature } from "../output.js";
 import type { ArgumentInfo } from "../output.js";
-import { clientSettings, openClient, reportCallError } from "./call.js";
+import { CLIENT_OPTIONS_HELP, reportCallError, startClientCommand } from "./call.js";
 
 /** `zrpc inspect --help`. */
 export const INSPECT_HELP = `Usage: zrpc inspect ENDPOINT [METHOD] [options]
@@ -24,16 +23,14 @@ on Python >= 3.11 raises AttributeError there), falls back to _zerorpc_list,
 _zerorpc_name, _zerorpc_help and _zerorpc_args.
 
 Options:
-      --json           print the description as one line of JSON:
-                       {"name": ..., "methods": {NAME: {"args": [...], "doc": ...}}}
-      --timeout SEC    how long to wait for each reply (default 30; 0 = forever)
-      --heartbeat SEC  heartbeat interval in seconds (default 5; use the server's)
-      --transport T    zmtp (pure-TypeScript ZMTP, no native addon; the default) or zeromq
-                       (zeromq.js, libzmq); either reaches a server on either, or zerorpc-python;
-                       zeromq needs: npm install @zrpc/transport-zeromq
-  -v, --verbose        say on stderr when the fallback was used
-  -q, --quiet          no progress on stderr (it is only shown when stderr is a terminal)
-  -h, --help           show this help
+      --json                 print the description as one line of JSON:
+                             {"name": ..., "methods": {NAME: {"args": [...], "doc": ...}}}
+      --timeout SEC          how long to wait for each reply (default 30; 0 = forever)
+${CLIENT_OPTIONS_HELP}
+  -v, --verbose              say on stderr when the fallback was used, and the causes of a
+                             connection failure
+  -q, --quiet                no progress on stderr (it is only shown when stderr is a terminal)
+  -h, --help                 show this help
 
 Exit status: 0 ok, 1 the server failed or could not be reached, 2 bad usage.
 
@@ -52,6 +49,20 @@ export interface MethodDescription {
   readonly rest: string | null;
   /** The documentation, or `null`. */
   readonly doc: string | null;
+  /** Type texts from a zrpc server's `zrpc_types` inspect extension, or `null` (other servers). */
+  readonly types?: MethodTypeTexts | null;
+}
+
+/** One method of the `zrpc_types` key of a zrpc server's `_zerorpc_inspect` reply. */
+export interface MethodTypeTexts {
+  /** One TypeScript type text per argument, or `null` when the arguments are unknown. */
+  readonly args: readonly string[] | null;
+  /** The rest parameter's name and element type, if it has one. */
+  readonly rest: { readonly name: string; readonly type: string } | null;
+  /** The result type (for a stream, one item's). */
+  readonly result: string;
+  /** True for a stream method. */
+  readonly stream: boolean;
 }
 
 /** A service as `zrpc inspect` describes it. */
@@ -91,8 +102,29 @@ function withoutSelf<T extends { name: string }>(args: T[]): T[] {
   return args.length > 0 && args[0]!.name === "self" ? args.slice(1) : args;
 }
 
-/** Parses a `_zerorpc_inspect` reply (docs/protocol section 10). */
+/** The `zrpc_types` entry of one method, or `null` when it is missing or not shaped as expected. */
+function parseMethodTypes(value: unknown): MethodTypeTexts | null {
+  if (value === undefined || value === null) return null;
+  const args = field(value, "args");
+  const rest = field(value, "rest");
+  const result = field(value, "result");
+  const stream = field(value, "stream");
+  const texts = (items: unknown[]): string[] | null => (items.every((item) => typeof item === "string") ? items : null);
+  const argTexts = Array.isArray(args) ? texts(args) : null;
+  if ((args !== null && argTexts === null) || typeof result !== "string" || typeof stream !== "boolean") return null;
+  const restName = field(rest, "name");
+  const restType = field(rest, "type");
+  return {
+    args: argTexts,
+    rest: typeof restName === "string" && typeof restType === "string" ? { name: restName, type: restType } : null,
+    result,
+    stream,
+  };
+}
+
+/** Parses a `_zerorpc_inspect` reply (docs/protocol section 10), with zrpc's `zrpc_types` extension when present. */
 export function parseInspectReply(reply: unknown): ServiceDescription {
+  const typeTable = field(reply, "zrpc_types");
   const methods = entries(field(reply, "methods")).map(([name, info]): MethodDescription => {
     const rawArgs = field(info, "args");
     const args = Array.isArray(rawArgs)
@@ -106,7 +138,8 @@ export function parseInspectReply(reply: unknown): ServiceDescription {
           }),
         )
       : null;
-    return { name, args, rest: null, doc: optionalText(field(info, "doc")) };
+    const types = parseMethodTypes(field(typeTable, name));
+    return { name, args, rest: null, doc: optionalText(field(info, "doc")), types };
   });
   return { name: text(field(reply, "name")), methods, via: "inspect" };
 }
@@ -184,12 +217,7 @@ export async function inspectCommand(argv: readonly string[]): Promise<number> {
   const [endpointText, methodName, ...extra] = positionals;
   if (endpointText === undefined) throw new UsageError("missing ENDPOINT");
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`);
-  const address = parseAddress(endpointText, { mode: "connect" });
-  const settings = clientSettings(options);
-  const verbose = options.verbose === true;
-  const progress = new Progress(process.stderr, process.stderr.isTTY === true && options.quiet !== true);
-
-  const client = await openClient(address, settings);
+  const { address, verbose, progress, client } = await startClientCommand(endpointText, options, () => undefined);
   let service: ServiceDescription;
   try {
     progress.start(`inspecting ${address.endpoint}`);
@@ -210,7 +238,10 @@ export async function inspectCommand(argv: readonly string[]): Promise<number> {
   if (methodName !== undefined) {
     const method = service.methods.find((item) => item.name === methodName);
     if (method === undefined) {
-      printError(`zrpc inspect: ${service.name} has no method ${JSON.stringify(methodName)} (it has ${service.methods.map((item) => item.name).join(", ") || "none"})`);
+      const names = service.methods.map((item) => item.name);
+      const { close } = suggestMethods(methodName, names);
+      const hint = close.length > 0 ? `did you mean: ${close.join(", ")}; ` : "";
+      printError(`zrpc inspect: ${service.name} has no method ${JSON.stringify(methodName)} (${hint}it has ${names.join(", ") || "none"})`);
       return 1;
     }
     if (options.json === true) {

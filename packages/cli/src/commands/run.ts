@@ -1,21 +1,29 @@
 // `zrpc run [ADDRESS]`: Django's runserver (and the seed's runrpc) for zrpc. Loads the
 // configuration, imports every app's rpcs module, serves the default registry, drains on
 // SIGINT / SIGTERM.
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { createServer, registry } from "@zrpc/server";
-import type { Logger, Server, ServerMiddleware, TransportFactory } from "@zrpc/server";
+import type { Logger, MethodTypesTable, Server, ServerMiddleware, TransportFactory } from "@zrpc/server";
 import { DEFAULT_PORT, parseAddress } from "../address.js";
 import type { Address } from "../address.js";
 import { loadApps } from "../apps.js";
 import type { DiscoveredApp } from "../apps.js";
-import { parseCommandLine, secondsOption } from "../argv.js";
+import { choiceOption, parseCommandLine, secondsOption } from "../argv.js";
 import { createCallLog } from "../call-log.js";
-import { isServerMiddleware, loadConfig, resolveMiddleware } from "../config.js";
+import { deriveTypes } from "../derive-types.js";
+import { CONFIG_FILE_NAMES, findConfigFile, isServerMiddleware, loadConfig, resolveMiddleware } from "../config.js";
 import type { LoadedConfig } from "../config.js";
-import { ModuleLoadError, UsageError, describeError } from "../errors.js";
+import { ConfigError, ModuleLoadError, UsageError, describeError } from "../errors.js";
 import { formatJson } from "../json.js";
 import { displayPath } from "../loader.js";
 import { columns, firstDocLine, printError, printLine, signature } from "../output.js";
+import { createRunLog, LOG_FORMATS } from "../run-log.js";
+import type { RunLog } from "../run-log.js";
 import { DEFAULT_TRANSPORT, transportFactory, transportOption } from "../transport.js";
+import type { TransportName } from "../transport.js";
+import { superviseWatch, WATCH_CHILD_ENV } from "../watch.js";
+import type { ChildMessage, SupervisorMessage } from "../watch.js";
 
 /** `zrpc run --help`. */
 export const RUN_HELP = `Usage: zrpc run [ADDRESS] [options]
@@ -41,26 +49,41 @@ Options:
       --transport T    zmtp (pure-TypeScript ZMTP, no native addon) or zeromq (zeromq.js,
                        libzmq) (default: server.transport, else zmtp); clients may use either;
                        zeromq needs: npm install @zrpc/transport-zeromq
+      --watch          restart when a module or JSON file under the configuration's folder
+                       changes (not node_modules): the new code loads first, then the old
+                       server drains and the new one takes over the endpoint; a module that
+                       fails to load leaves the old server serving
+      --log-format F   text (default: a line per call on stderr) or json (one JSON object
+                       per line on stdout, per call and per lifecycle event)
+      --types          read the argument and result types of the methods from the
+                       TypeScript rpcs modules (with the project's typescript package) and
+                       serve them to \`zrpc types\` (the zrpc_types key of _zerorpc_inspect)
   -v, --verbose        say what discovery does (apps skipped, modules loaded) and log
                        introspection calls too
-  -q, --quiet          no per-call log lines on stderr
+  -q, --quiet          no per-call log lines
   -h, --help           show this help
 
-Prints "Listening on ENDPOINT" on stdout once it serves. Exit status: 0 after a
-clean stop, 1 when an app fails to load or the server cannot listen, 2 for a bad
+Prints "Listening on ENDPOINT" on stdout once it serves (with --log-format json: a
+"listening" record). Exit status: 0 after a clean stop, 1 when an app fails to load,
+the server cannot listen or a second signal cut the drain short, 2 for a bad
 address, option or configuration.
 
 Examples:
   zrpc run
   zrpc run 0.0.0.0:4242 --config deploy/zrpc.config.ts
   zrpc run 0 --heartbeat 2
-  zrpc run 4242 --transport zeromq`;
+  zrpc run 4242 --transport zeromq
+  zrpc run --watch
+  zrpc run 0.0.0.0:4242 --log-format json`;
 
 const OPTIONS = [
   { name: "config", short: "c", takesValue: true },
+  { name: "watch", takesValue: false },
+  { name: "log-format", takesValue: true },
   { name: "heartbeat", takesValue: true },
   { name: "grace", takesValue: true },
   { name: "transport", takesValue: true },
+  { name: "types", takesValue: false },
   { name: "verbose", short: "v", takesValue: false },
   { name: "quiet", short: "q", takesValue: false },
   { name: "help", short: "h", takesValue: false },
@@ -132,25 +155,87 @@ async function listen(server: Server, endpoint: string, transport: TransportFact
   return server.bind(endpoint, { transport });
 }
 
-/** Resolves with the first SIGINT / SIGTERM; a second one exits at once (status 1). */
-function waitForStop(): Promise<NodeJS.Signals> {
+/** The IPC channel to the `--watch` supervisor, when this process is one of its children. */
+type Supervisor = { send(message: ChildMessage, callback: () => void): void; on: NodeJS.Process["on"] };
+
+function supervisor(): Supervisor | undefined {
+  if (process.env[WATCH_CHILD_ENV] !== "1" || process.send === undefined) return undefined;
+  const send = process.send.bind(process);
+  return {
+    send: (message, callback) => {
+      if (process.connected) send(message, undefined, {}, () => callback());
+      else callback();
+    },
+    on: process.on.bind(process),
+  };
+}
+
+/** Sends `message` to the supervisor and resolves once it is written. */
+function tell(channel: Supervisor | undefined, message: ChildMessage): Promise<void> {
+  if (channel === undefined) return Promise.resolve();
+  return new Promise((resolve) => channel.send(message, resolve));
+}
+
+/**
+ * Resolves with why the server must stop: the first SIGINT / SIGTERM, or the supervisor's stop
+ * message (`reload`) or its disappearance. A second signal exits at once (status 1).
+ */
+function waitForStop(channel: Supervisor | undefined): Promise<string> {
   return new Promise((resolve) => {
+    let signals = 0;
     let stopping = false;
+    const stopFor = (reason: string): void => {
+      if (stopping) return;
+      stopping = true;
+      resolve(reason);
+    };
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
+      signals += 1;
+      if (signals > 1) {
         printError(`zrpc: ${signal} again, exiting without waiting for calls in flight`);
         process.exit(1);
       }
-      stopping = true;
-      resolve(signal);
+      stopFor(signal);
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    channel?.on("message", (message: SupervisorMessage) => {
+      if (message.type === "stop") stopFor(message.reason);
+    });
+    channel?.on("disconnect", () => stopFor("supervisor gone"));
+  });
+}
+
+/** Resolves with the endpoint of the supervisor's `bind` message. */
+function waitForBind(channel: Supervisor): Promise<string> {
+  return new Promise((resolve) => {
+    channel.on("message", (message: SupervisorMessage) => {
+      if (message.type === "bind") resolve(message.endpoint);
+    });
   });
 }
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+/** The first line of an error's description, for one-line reports. */
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0] ?? text;
+}
+
+/** The settings `zrpc run` read from its command line. */
+interface RunSettings {
+  readonly address: Address;
+  readonly configPath: string | undefined;
+  readonly heartbeat: number | undefined;
+  readonly grace: number | undefined;
+  readonly transport: TransportName | undefined;
+  readonly types: boolean;
+  readonly verbose: boolean;
+  readonly quiet: boolean;
+  readonly log: RunLog;
 }
 
 /** Runs `zrpc run` with `argv` (after the command name); resolves with the exit status. */
@@ -163,20 +248,59 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (positionals.length > 1) {
     throw new UsageError(`expected at most one ADDRESS, got ${positionals.length}: ${positionals.join(" ")}`);
   }
-  const address: Address = parseAddress(positionals[0] ?? String(DEFAULT_PORT), { mode: "bind" });
-  const heartbeatFlag = options.heartbeat === undefined ? undefined : secondsOption("heartbeat", options.heartbeat, 5);
-  const graceFlag = options.grace === undefined ? undefined : secondsOption("grace", options.grace, 10, true);
-  const transportFlag = transportOption(options.transport);
-  const verbose = options.verbose === true;
-  const quiet = options.quiet === true;
-  const note = (message: string): void => printError(`zrpc: ${message}`);
-  // From here on a stop signal must not kill the process half-way: it is honoured once started.
-  const stop = waitForStop();
+  const settings: RunSettings = {
+    address: parseAddress(positionals[0] ?? String(DEFAULT_PORT), { mode: "bind" }),
+    configPath: typeof options.config === "string" ? options.config : undefined,
+    heartbeat: options.heartbeat === undefined ? undefined : secondsOption("heartbeat", options.heartbeat, 5),
+    grace: options.grace === undefined ? undefined : secondsOption("grace", options.grace, 10, true),
+    transport: transportOption(options.transport),
+    types: options.types === true,
+    verbose: options.verbose === true,
+    quiet: options.quiet === true,
+    log: createRunLog(choiceOption("log-format", options["log-format"], LOG_FORMATS, "text")),
+  };
+  if (options.watch === true) {
+    // The supervisor only needs to know which folder to watch; the children load everything.
+    const configFile = configFileOf(settings.configPath);
+    return superviseWatch({
+      argv: argv.filter((token) => token !== "--watch"),
+      endpoint: settings.address.endpoint,
+      root: dirname(configFile),
+      log: settings.log,
+    });
+  }
+  return serve(settings);
+}
 
-  const config = await loadConfig(typeof options.config === "string" ? options.config : undefined);
-  if (verbose) note(`configuration ${displayPath(config.file)}: ${plural(config.apps.length, "app")}`);
+/** The configuration file `zrpc run` would load (without loading it), or a `ConfigError`. */
+function configFileOf(path: string | undefined): string {
+  if (path !== undefined) {
+    const file = resolve(path);
+    if (!existsSync(file)) throw new ConfigError(`configuration file ${displayPath(file)} does not exist`, file);
+    return file;
+  }
+  const found = findConfigFile();
+  if (found === undefined) {
+    throw new ConfigError(
+      `no configuration file in the current directory (looked for ${CONFIG_FILE_NAMES.join(", ")}); create one or pass --config PATH`,
+    );
+  }
+  return found;
+}
+
+/** Loads the configuration and the apps, serves them until stopped; resolves with the exit status. */
+async function serve(settings: RunSettings): Promise<number> {
+  const { address, verbose, quiet, log } = settings;
+  const note = (message: string): void => log.note(message);
+  const channel = supervisor();
+  // From here on a stop signal must not kill the process half-way: it is honoured once started.
+  const stop = waitForStop(channel);
+
+  let config: LoadedConfig | undefined;
   let middleware: ServerMiddleware[] = [];
   try {
+    config = await loadConfig(settings.configPath);
+    if (verbose) note(`configuration ${displayPath(config.file)}: ${plural(config.apps.length, "app")}`);
     const apps = await loadApps(config, { registry, ...(verbose ? { log: note } : {}) });
     middleware = await resolveMiddleware(config);
     if (config.setup !== undefined) {
@@ -188,53 +312,90 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       }
     }
     if (registry.names().length === 0) {
-      note(
-        "warning: no methods are registered. Do the apps have rpcs modules that call register() from @zrpc/server " +
+      log.warn(
+        "no methods are registered. Do the apps have rpcs modules that call register() from @zrpc/server " +
           "(ES modules and CommonJS alike; an incompatible version of @zrpc/server keeps a registry of its own)? " +
             "Run with --verbose to see what discovery did.",
       );
     }
-    const heartbeat = heartbeatFlag ?? config.server.heartbeat ?? 5;
-    const grace = graceFlag ?? config.server.grace ?? 10;
+    const heartbeat = settings.heartbeat ?? config.server.heartbeat ?? 5;
+    const grace = settings.grace ?? config.server.grace ?? 10;
     const name = config.server.name ?? "zrpc";
-    const transport = transportFlag ?? config.server.transport ?? DEFAULT_TRANSPORT;
+    const transport = settings.transport ?? config.server.transport ?? DEFAULT_TRANSPORT;
     // Before the server exists: a missing @zrpc/transport-zeromq is reported with what to install.
     const factory = await transportFactory(transport);
     const logger: Logger = {
-      warn: (message, error) => note(`warning: ${message}${error === undefined ? "" : `: ${describeError(error)}`}`),
+      warn: (message, error) => log.warn(`${message}${error === undefined ? "" : `: ${describeError(error)}`}`),
       ...(verbose ? { debug: (message: string) => note(message) } : {}),
     };
-    const callLog = quiet ? [] : [createCallLog({ write: printError, introspection: verbose })];
+    let types: MethodTypesTable | undefined;
+    if (settings.types) {
+      const modules = apps.flatMap((app) => (app.module === undefined ? [] : [{ module: app.module, methods: app.methods }]));
+      const derived = deriveTypes(modules, dirname(config.file));
+      if (derived.unavailable !== undefined) log.warn(`--types: ${derived.unavailable}; the types are unknown`);
+      else if (verbose) note(`--types: types of ${plural(Object.keys(derived.types).length, "method")} read from the rpcs modules`);
+      // A plain function served as a stream (stream: true) streams its array's items.
+      types = Object.fromEntries(
+        Object.entries(derived.types).map(([name, found]) => {
+          const item = derived.itemResults[name];
+          return [name, item !== undefined && registry.get(name)?.stream === true ? { ...found, result: item } : found];
+        }),
+      );
+    }
+    const callLog = quiet ? [] : [createCallLog({ write: (line) => log.writeCall(line), introspection: verbose, format: log.format })];
     const server = createServer(registry, {
       name,
       heartbeatMs: heartbeat * 1000,
       closeGraceMs: grace * 1000,
       middleware: [...callLog, ...middleware],
       logger,
+      ...(types === undefined ? {} : { types }),
       ...(config.server.tracebacks === undefined ? {} : { tracebacks: config.server.tracebacks }),
     });
+    let endpoint = address.endpoint;
+    if (channel !== undefined) {
+      // Under --watch: loaded; the supervisor says when the previous server has drained.
+      await tell(channel, { type: "ready" });
+      const next = await Promise.race([waitForBind(channel), stop.then(() => undefined)]);
+      if (next === undefined) {
+        await server.close(0);
+        await closeMiddleware(middleware);
+        return 0;
+      }
+      endpoint = next;
+    }
     let endpoints: string[];
     try {
-      endpoints = await listen(server, address.endpoint, factory);
+      endpoints = await listen(server, endpoint, factory);
     } catch (error) {
       await server.close(0);
-      throw new RunError(`cannot listen on ${address.endpoint}: ${(error as Error).message}`, { cause: error });
+      throw new RunError(`cannot listen on ${endpoint}: ${(error as Error).message}`, { cause: error });
     }
-    for (const line of describeMethods(name, config, apps)) printLine(line);
     const details = `heartbeat ${heartbeat}s${transport === DEFAULT_TRANSPORT ? "" : `, transport ${transport}`}`;
-    printLine(`Listening on ${endpoints.join(", ")} (${details}). Quit with CONTROL-C.`);
+    if (log.format === "text") for (const line of describeMethods(name, config, apps)) printLine(line);
+    log.event(
+      "listening",
+      { endpoints, name, methods: registry.names(), heartbeat_s: heartbeat, transport, pid: process.pid },
+      { line: `Listening on ${endpoints.join(", ")} (${details}). Quit with CONTROL-C.`, stdout: true },
+    );
+    await tell(channel, { type: "listening", endpoints });
 
-    const signal = await stop;
+    const reason = await stop;
     const inFlight = server.inFlight;
-    note(`${signal}: stopping${inFlight === 0 ? "" : `, waiting up to ${grace}s for ${plural(inFlight, "call")} in flight`}`);
+    log.event(
+      "draining",
+      { reason, in_flight: inFlight, grace_s: grace },
+      { line: `${reason}: stopping${inFlight === 0 ? "" : `, waiting up to ${grace}s for ${plural(inFlight, "call")} in flight`}` },
+    );
     await server.close();
     await closeMiddleware(middleware);
-    note("stopped");
+    log.event("stopped", { reason }, { line: "stopped" });
     return 0;
   } catch (error) {
+    await tell(channel, { type: "failed", message: firstLine(error) });
     // Middleware created by the configuration itself (a database pool, an embedded database)
     // must be closed too, or it may keep the process alive.
-    await closeMiddleware(middleware.length > 0 ? middleware : (config.server.middleware ?? []).filter(isServerMiddleware));
+    await closeMiddleware(middleware.length > 0 ? middleware : (config?.server.middleware ?? []).filter(isServerMiddleware));
     throw error;
   }
 }

@@ -1,9 +1,18 @@
-// ZeroMQ multipart framing as zerorpc-python applies it (docs/protocol section 2.2). Pure functions
-// over frame arrays: the transport adapter owns the sockets.
-import { ProtocolError } from "./errors.js";
+// ZeroMQ envelopes as zerorpc-python applies them (docs/protocol/wire.md section 2.2): which frames
+// of a multipart message are routing, which one is the event, and what goes back. The one place
+// these rules live; both transport adapters apply them (a socket library delivers frames, this
+// module says what they mean). Pure functions over frame arrays.
+import { ProtocolError } from "@zrpc/wire";
+import type { Peer } from "./transport.js";
 
 /** The empty delimiter frame between a routing envelope and the payload (shared, zero length). */
 export const EMPTY_FRAME: Uint8Array = new Uint8Array(0);
+
+/**
+ * The one peer of a socket that has a single logical peer (DEALER, PUSH, PULL, PUB, SUB): its key
+ * is `""` and its envelope empty.
+ */
+export const SINGLE_PEER: Peer = Object.freeze({ key: "", envelope: Object.freeze([] as Uint8Array[]) });
 
 /** A message as a ROUTER application sees it: routing envelope plus one encoded event. */
 export interface RoutedPayload {
@@ -34,9 +43,12 @@ export function splitRouterFrames(frames: readonly Uint8Array[]): RoutedPayload 
   return { envelope: frames.slice(0, count - 2), payload };
 }
 
-/** What a ROUTER socket sends: `[...envelope, EMPTY_FRAME, payload]`. */
-export function joinRouterFrames(envelope: readonly Uint8Array[], payload: Uint8Array): Uint8Array[] {
-  const frames = envelope.slice();
+/**
+ * What a ROUTER socket sends: `[...envelope, EMPTY_FRAME, payload]`. The payload may be any frame
+ * value the transport writes (a transport with scatter-gather bodies passes its own type).
+ */
+export function joinRouterFrames<P = Uint8Array>(envelope: readonly Uint8Array[], payload: P): (Uint8Array | P)[] {
+  const frames: (Uint8Array | P)[] = envelope.slice();
   frames.push(EMPTY_FRAME, payload);
   return frames;
 }
@@ -53,6 +65,28 @@ export function splitDealerFrames(frames: readonly Uint8Array[]): Uint8Array {
 }
 
 /** What a DEALER socket sends: `[EMPTY_FRAME, payload]`. */
-export function joinDealerFrames(payload: Uint8Array): Uint8Array[] {
+export function joinDealerFrames<P = Uint8Array>(payload: P): (Uint8Array | P)[] {
   return [EMPTY_FRAME, payload];
+}
+
+/** What a PUSH or PUB socket sends: the payload as the single frame (zerorpc uses no topics). */
+export function joinSingleFrame<P = Uint8Array>(payload: P): P[] {
+  return [payload];
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function hex(frame: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < frame.byteLength; i++) text += HEX[frame[i]!]!;
+  return text;
+}
+
+/**
+ * The {@link Peer} key of a ROUTER envelope: the lower-case hex of each frame, joined with `"."`
+ * (unambiguous, since hex has no dots). One routing id gives its hex alone.
+ */
+export function envelopeKey(envelope: readonly Uint8Array[]): string {
+  if (envelope.length === 1) return hex(envelope[0]!);
+  return envelope.map(hex).join(".");
 }
