@@ -23,9 +23,8 @@ export interface ParsedCommandLine {
 /** A token that is a number (`-5`, `-1.5e3`): an argument, not an option. */
 const NUMBER = /^-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** The options of `zrpc call` and `zrpc inspect`: both make one client call to a server. */
-export const CLIENT_COMMAND_OPTIONS = [
-  { name: "json", takesValue: false },
+/** The options of every command that makes client calls to a server: how to reach it and what to say. */
+export const CONNECTION_OPTIONS = [
   { name: "timeout", takesValue: true },
   { name: "connect-timeout", takesValue: true },
   { name: "heartbeat", takesValue: true },
@@ -36,19 +35,15 @@ export const CLIENT_COMMAND_OPTIONS = [
   { name: "help", short: "h", takesValue: false },
 ] as const satisfies readonly OptionSpec[];
 
+/** The options of `zrpc call` and `zrpc inspect`: both make one client call to a server. */
+export const CLIENT_COMMAND_OPTIONS = [{ name: "json", takesValue: false }, ...CONNECTION_OPTIONS] as const satisfies readonly OptionSpec[];
+
 /** The options of `zrpc call`: those of {@link CLIENT_COMMAND_OPTIONS} and `--raw`. */
 export const CALL_COMMAND_OPTIONS = [...CLIENT_COMMAND_OPTIONS, { name: "raw", takesValue: false }] as const satisfies readonly OptionSpec[];
 
-/** The options of `zrpc types`: those of {@link CLIENT_COMMAND_OPTIONS} but `--json`, and where to write or what to check. */
+/** The options of `zrpc types`: the {@link CONNECTION_OPTIONS}, and where to write or what to check. */
 export const TYPES_COMMAND_OPTIONS = [
-  { name: "timeout", takesValue: true },
-  { name: "connect-timeout", takesValue: true },
-  { name: "heartbeat", takesValue: true },
-  { name: "transport", takesValue: true },
-  { name: "verbose", short: "v", takesValue: false },
-  { name: "quiet", short: "q", takesValue: false },
-  { name: "debug", short: "d", takesValue: false },
-  { name: "help", short: "h", takesValue: false },
+  ...CONNECTION_OPTIONS,
   { name: "output", short: "o", takesValue: true },
   { name: "check", takesValue: true },
   { name: "interface", takesValue: true },

@@ -19,12 +19,4 @@ export { TransportError } from "./errors.js";
 export type { TransportErrorCode } from "./errors.js";
 
 // The transport port these implement (re-exported for convenience).
-export type {
-  OpenedTransport,
-  Peer,
-  Transport,
-  TransportDefaults,
-  TransportFactory,
-  TransportKind,
-  TransportMessage,
-} from "@zrpc/channel";
+export type { OpenedTransport, Peer, Transport, TransportDefaults, TransportFactory, TransportKind, TransportMessage } from "@zrpc/channel";

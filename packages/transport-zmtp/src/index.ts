@@ -11,12 +11,4 @@ export { ZmtpEndpointError, ZmtpError } from "./errors.js";
 export type { ZmtpErrorCode } from "./errors.js";
 
 // The transport port these implement (re-exported for convenience).
-export type {
-  OpenedTransport,
-  Peer,
-  Transport,
-  TransportDefaults,
-  TransportFactory,
-  TransportKind,
-  TransportMessage,
-} from "@zrpc/channel";
+export type { OpenedTransport, Peer, Transport, TransportDefaults, TransportFactory, TransportKind, TransportMessage } from "@zrpc/channel";

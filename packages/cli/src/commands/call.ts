@@ -25,6 +25,17 @@ export const CLIENT_OPTIONS_HELP = `      --connect-timeout SEC  how long to wai
                              zerorpc-python; zeromq needs: npm install @zrpc/transport-zeromq
   -d, --debug                print every zerorpc event sent and received on stderr`;
 
+/**
+ * The options part of the help of the commands that describe a server (`zrpc inspect`, `zrpc
+ * types`): each reply's timeout, {@link CLIENT_OPTIONS_HELP}, and what `--verbose` adds there.
+ */
+export const DESCRIBE_OPTIONS_HELP = `      --timeout SEC          how long to wait for each reply (default 30; 0 = forever)
+${CLIENT_OPTIONS_HELP}
+  -v, --verbose              say on stderr when the fallback was used, and the causes of a
+                             connection failure
+  -q, --quiet                no progress on stderr (it is only shown when stderr is a terminal)
+  -h, --help                 show this help`;
+
 /** `zrpc call --help`. */
 export const CALL_HELP = `Usage: zrpc call ENDPOINT METHOD [ARGS...] [options]
 

@@ -9,7 +9,7 @@ import { formatJson } from "../json.js";
 import { suggestMethods } from "../suggest.js";
 import { columns, firstDocLine, printError, printLine, signature } from "../output.js";
 import type { ArgumentInfo } from "../output.js";
-import { CLIENT_OPTIONS_HELP, reportCallError, startClientCommand } from "./call.js";
+import { DESCRIBE_OPTIONS_HELP, reportCallError, startClientCommand } from "./call.js";
 
 /** `zrpc inspect --help`. */
 export const INSPECT_HELP = `Usage: zrpc inspect ENDPOINT [METHOD] [options]
@@ -25,12 +25,7 @@ _zerorpc_name, _zerorpc_help and _zerorpc_args.
 Options:
       --json                 print the description as one line of JSON:
                              {"name": ..., "methods": {NAME: {"args": [...], "doc": ...}}}
-      --timeout SEC          how long to wait for each reply (default 30; 0 = forever)
-${CLIENT_OPTIONS_HELP}
-  -v, --verbose              say on stderr when the fallback was used, and the causes of a
-                             connection failure
-  -q, --quiet                no progress on stderr (it is only shown when stderr is a terminal)
-  -h, --help                 show this help
+${DESCRIBE_OPTIONS_HELP}
 
 Exit status: 0 ok, 1 the server failed or could not be reached, 2 bad usage.
 

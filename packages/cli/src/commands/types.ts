@@ -6,7 +6,7 @@ import { TYPES_COMMAND_OPTIONS, parseCommandLine } from "../argv.js";
 import { UsageError } from "../errors.js";
 import { printError } from "../output.js";
 import { diffTypes, generateTypes } from "../typegen.js";
-import { CLIENT_OPTIONS_HELP, reportCallError, startClientCommand } from "./call.js";
+import { DESCRIBE_OPTIONS_HELP, reportCallError, startClientCommand } from "./call.js";
 import { describeService } from "./inspect.js";
 import type { ServiceDescription } from "./inspect.js";
 
@@ -29,12 +29,7 @@ Options:
                              (the first line, naming the endpoint, is not compared)
       --interface NAME       name of the interface (default: the service name in
                              PascalCase, ending in Service)
-      --timeout SEC          how long to wait for each reply (default 30; 0 = forever)
-${CLIENT_OPTIONS_HELP}
-  -v, --verbose              say on stderr when the fallback was used, and the causes of a
-                             connection failure
-  -q, --quiet                no progress on stderr (it is only shown when stderr is a terminal)
-  -h, --help                 show this help
+${DESCRIBE_OPTIONS_HELP}
 
 Exit status: 0 ok (or FILE is current), 1 the server failed or could not be reached,
 or FILE is stale, 2 bad usage.
