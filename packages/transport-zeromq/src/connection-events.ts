@@ -156,6 +156,13 @@ export class ConnectionTracker {
     if (this.#curveClient && type === "handshake:error:other") {
       return failure(`security handshake broke off: ${describe(error)} (a wrong curve.serverKey looks like this)`, "EPROTO", error);
     }
-    return failure(`not a ZeroMQ peer: the ZMTP handshake failed: ${describe(error)}`, "EPROTO", error);
+    // libzmq reports a peer that hangs up mid-handshake (EPIPE, ECONNRESET) this way: a listener
+    // that is not ZeroMQ, or a ZeroMQ server that requires a mechanism this client does not use (a
+    // CURVE server drops a plaintext client so, when it notices the mismatch before the client).
+    return failure(
+      `not a ZeroMQ peer: the ZMTP handshake failed: ${describe(error)} (or a ZeroMQ server that requires a security mechanism this client does not use, such as CURVE)`,
+      "EPROTO",
+      error,
+    );
   }
 }
