@@ -3,7 +3,8 @@
 // (pinged first when they idled too long); the balancer picks the endpoint for a new one; broken
 // connections are closed; idle ones are swept down to `min`; close() drains, then closes all.
 // Endpoint health (ejection, probes, DNS) is the EndpointSet's, which calls back through
-// EndpointSetHost.
+// EndpointSetHost. About 640 lines as one cohesive thing: waiters, leases and the sweep all move
+// the same counts (size, idle, in use) and must stay consistent in one place.
 import { Fifo } from "@zrpc/channel";
 import type { Clock } from "@zrpc/channel";
 import { DEFAULT_CONNECT_TIMEOUT_MS } from "@zrpc/client";

@@ -1,7 +1,8 @@
 // The zeromq.js transport: one class around one zeromq.js socket (its read loop into the shared
 // TransportInbox, its send queue and pump, bind/unbind gating, the handshake monitor and its
-// retirement, close), then the create function and shorthands. About 600 lines on purpose: every
+// retirement, close), then the create function and shorthands. About 650 lines on purpose: every
 // part touches the same socket's lifecycle, and the monitor's end depends on close and linger.
+// (What a connection's monitor events mean for `watchConnections` is in connection-events.ts.)
 import { Context, version } from "zeromq";
 import type { Event as ZmqEvent, Readable, Socket, Writable } from "zeromq";
 import { ZapHandler } from "./curve.js";

@@ -1,6 +1,9 @@
 // The Transport port over ZMTP connections: socket kinds (DEALER, ROUTER, PUSH, PULL, PUB, SUB),
 // their routing and per-peer send queues, and the receive inbox. Bound endpoints are in
-// listener.ts, connected ones (with reconnection) in connector.ts.
+// listener.ts, connected ones (with reconnection) in connector.ts, connection states for
+// `watchConnections` in connection-state.ts. A little over 600 lines as one cohesive thing: the
+// class is the state every socket kind shares (connections, routes, inbox, close), and splitting
+// it per kind would copy that state into each.
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { ConnectionWatchers, Fifo, SINGLE_PEER, TransportInbox, envelopeKey, joinDealerFrames, joinRouterFrames, joinSingleFrame, splitDealerFrames, splitRouterFrames } from "@zrpc/channel";
