@@ -21,6 +21,8 @@ export type {
   TransportKind,
   TransportMessage,
 } from "./transport.js";
+export { curveKeyBytes, curveKeyText, isCurveClientOptions, isCurveKey, z85Decode, z85Encode } from "./curve.js";
+export type { CurveAuthFailure, CurveClientIdentity, CurveClientOptions, CurveKey, CurveKeyPair, CurveOptions, CurveServerOptions } from "./curve.js";
 export { systemClock } from "./clock.js";
 export { ZrpcExtensions, readCaps, readCancelReason, readDeadline } from "./extensions.js";
 export type { CancelReason } from "./extensions.js";

@@ -1,3 +1,4 @@
+import type { CurveOptions } from "./curve.js";
 /**
  * The transport port: what the channel layer needs from a message socket. ZeroMQ (zeromq.js) is
  * one implementation (`@zrpc/transport-zeromq`); `@zrpc/channel/testing` has an in-memory pair.
@@ -111,6 +112,12 @@ export interface OpenedTransport extends Transport {
 export interface TransportAuthFailure {
   /** One line saying what happened, naming the key or endpoint. */
   readonly message: string;
+  /** What kind of failure (see `CurveAuthFailure.kind`), when the transport knows. */
+  readonly kind?: "auth" | "protocol" | "other";
+  /** The endpoint of the connection, or the client's address, when the transport knows. */
+  readonly address?: string;
+  /** The refused client key (Z85), on the server side of an `"auth"` failure. */
+  readonly publicKey?: string;
 }
 
 /**
@@ -139,6 +146,13 @@ export interface TransportDefaults {
   readonly heartbeatMs?: number;
   /** See {@link TransportDefaults.heartbeatMs}. */
   readonly heartbeatTimeoutMs?: number;
+  /**
+   * CURVE security (ZMTP-CURVE) from the caller's own `curve` option (`connect(..., { curve })`,
+   * `server.bind(..., { curve })`, the pool's, the one-way helpers'). A factory whose own options
+   * set `curve` uses those instead; a factory that cannot do CURVE must fail the open with a
+   * `TypeError` saying so rather than open a plaintext socket.
+   */
+  readonly curve?: CurveOptions;
 }
 
 /**

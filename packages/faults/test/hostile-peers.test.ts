@@ -128,7 +128,7 @@ describe("hostile peers", () => {
     report(
       `hostile: ${HALF_GREETINGS.toLocaleString("en")} half greetings: server RSS ${mib(withChannels.rss)} -> ${mib(withHalf.rss)} MiB with them open ` +
         `(${((withHalf.rss - withChannels.rss) / HALF_GREETINGS / 1024).toFixed(1)} KiB per connection); ` +
-        `all closed by the server ${String(halfClosed.firstMs)}-${String(halfClosed.lastMs)} ms after they were written (handshakeTimeout ${HANDSHAKE_TIMEOUT_MS} ms)`,
+        `all closed by the server ${String(halfClosed.firstMs)}-${String(halfClosed.lastMs)} ms after they were opened (handshakeTimeout ${HANDSHAKE_TIMEOUT_MS} ms)`,
     );
     report(
       `hostile: garbage ${mib(sent.total as number)} MiB in ${(garbageMs / 1000).toFixed(1)} s: raw TCP ${mib(sent.raw as number)} MiB on ${GARBAGE.rawConnections} connections, ` +
