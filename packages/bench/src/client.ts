@@ -3,9 +3,9 @@
 // Connects, warms up with the same workload, replies `warm`; on `go` runs the measured window and
 // replies `result`; on `report` sends its RSS (after a GC if asked); on `exit` exits.
 import { createClient } from "@zrpc/client";
-import { connectDealer as connectZeromqDealer } from "@zrpc/transport-zeromq";
-import { connectDealer as connectZmtpDealer } from "@zrpc/transport-zmtp";
 import {
+  HANDSHAKES,
+  HANDSHAKE_WARM,
   IN_FLIGHT,
   MIB,
   SMALL_ARG,
@@ -24,7 +24,9 @@ import {
   tell,
 } from "./common.js";
 import type { Command, RunResult, Stack } from "./common.js";
-import { HWM, LimitClient } from "./limit.js";
+import { LimitClient } from "./limit.js";
+import { createStackDealer } from "./stacks.js";
+import type { ZrpcStack } from "./stacks.js";
 import { profileWindow } from "./window.js";
 
 /** What the workloads need from a stack's client. */
@@ -36,10 +38,7 @@ interface BenchClient {
 
 async function open(stack: Stack, endpoint: string): Promise<BenchClient> {
   if (stack === "limit") return new LimitClient(endpoint);
-  // The same high-water marks as the limit's sockets (see limit.ts); everything else default.
-  const options = { sendHighWaterMark: HWM, receiveHighWaterMark: HWM };
-  const transport = stack === "zrpc-zeromq" ? await connectZeromqDealer(endpoint, options) : await connectZmtpDealer(endpoint, options);
-  const client = createClient({ transport });
+  const client = createClient({ transport: await createStackDealer(stack, endpoint) });
   return {
     call: (arg) => client.call("echo", [arg]),
     stream: async (count) => {
@@ -86,6 +85,50 @@ async function callLanes(client: BenchClient, { arg, lanes, until, samples }: La
   return { ops, seconds: (performance.now() - started) / 1000 };
 }
 
+/** One handshake's times in µs: from `connect` to the `connected` event, and to the first reply. */
+interface HandshakeTimes {
+  readonly connected: number;
+  readonly reply: number;
+}
+
+/**
+ * Opens a fresh client on a DEALER created without endpoints, connects it to `endpoint` and times
+ * the `connected` event (the transport's handshake done: ZMTP greeting and READY, and for CURVE
+ * HELLO, WELCOME, INITIATE, READY) and the reply of a first `echo`; then closes it. The socket's
+ * creation is not timed; the client's is (it is a few object allocations).
+ */
+async function handshake(zrpcStack: ZrpcStack, endpoint: string): Promise<HandshakeTimes> {
+  const transport = await createStackDealer(zrpcStack);
+  let connectedAt = Number.NaN;
+  let onConnected: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => {
+    onConnected = resolve;
+  });
+  const unwatch = transport.watchConnections((event) => {
+    if (event.state === "connected" && Number.isNaN(connectedAt)) {
+      connectedAt = performance.now();
+      onConnected();
+    }
+  });
+  const client = createClient({ transport });
+  try {
+    const t = performance.now();
+    transport.connect(endpoint);
+    await client.call("echo", [SMALL_ARG]);
+    const repliedAt = performance.now();
+    // zeromq.js reports `connected` from its monitor socket, which may be read after the reply.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no connected event within 10 s of the first reply")), 10_000);
+    });
+    await Promise.race([connected, late]).finally(() => clearTimeout(timer));
+    return { connected: (connectedAt - t) * 1000, reply: (repliedAt - t) * 1000 };
+  } finally {
+    unwatch();
+    await client.close();
+  }
+}
+
 function forSeconds(seconds: number): () => boolean {
   const deadline = performance.now() + seconds * 1000;
   return () => performance.now() >= deadline;
@@ -120,52 +163,88 @@ process.on("message", (command: Command) => {
 });
 process.on("disconnect", () => process.exit(0));
 
-const client = await open(stack, endpoint!);
 const blob = new Uint8Array(MIB).fill(0x5a);
 
-let result: RunResult;
-if (workload === "stream") {
-  const warmItems = await client.stream(STREAM_WARM_ITEMS);
-  if (warmItems !== STREAM_WARM_ITEMS) throw new Error(`warm-up stream gave ${warmItems} items`);
+/** The handshake workload: warm-up connections, then {@link HANDSHAKES} measured ones. */
+async function measureHandshakes(zrpcStack: ZrpcStack, to: string): Promise<RunResult> {
+  for (let i = 0; i < HANDSHAKE_WARM; i++) await handshake(zrpcStack, to);
   tell({ type: "warm" });
   await started;
+  const replies = new Samples();
+  const connections = new Samples();
   await profiler.start();
   cpuStart = cpuMicros();
   const t = performance.now();
-  const items = await client.stream(STREAM_ITEMS);
+  for (let i = 0; i < HANDSHAKES; i++) {
+    const times = await handshake(zrpcStack, to);
+    replies.push(times.reply);
+    connections.push(times.connected);
+  }
   const elapsed = (performance.now() - t) / 1000;
   const cpuUs = cpuMicros() - cpuStart;
   await profiler.end();
-  if (items !== STREAM_ITEMS) throw new Error(`stream gave ${items} items`);
-  result = { ops: items, seconds: elapsed, p50Us: null, p99Us: null, cpuUs, rssMb: rssMb() };
-} else if (workload === "soak") {
-  // Warm-up, then the parent takes the post-warm-up RSS (after a GC) before `go`.
-  await callLanes(client, { arg: SMALL_ARG, lanes: SOAK_IN_FLIGHT, until: (issued) => issued >= SOAK_WARM_CALLS });
-  tell({ type: "warm" });
-  await started;
-  cpuStart = cpuMicros();
-  const run = await callLanes(client, { arg: SMALL_ARG, lanes: SOAK_IN_FLIGHT, until: (issued) => issued >= SOAK_CALLS });
-  result = { ops: run.ops, seconds: run.seconds, p50Us: null, p99Us: null, cpuUs: cpuMicros() - cpuStart, rssMb: rssMb() };
-} else {
-  const lanes = IN_FLIGHT[workload];
-  const arg = workload === "mib" ? blob : SMALL_ARG;
-  await callLanes(client, { arg, lanes, until: forSeconds(warmSeconds) });
-  tell({ type: "warm" });
-  await started;
-  const samples = new Samples();
-  await profiler.start();
-  cpuStart = cpuMicros();
-  const run = await callLanes(client, { arg, lanes, until: forSeconds(seconds), samples });
-  const cpuUs = cpuMicros() - cpuStart;
-  await profiler.end();
-  const sorted = samples.sorted();
-  result = {
-    ops: run.ops,
-    seconds: run.seconds,
-    p50Us: percentile(sorted, 0.5),
-    p99Us: percentile(sorted, 0.99),
+  const [byReply, byEvent] = [replies.sorted(), connections.sorted()];
+  return {
+    ops: HANDSHAKES,
+    seconds: elapsed,
+    p50Us: percentile(byReply, 0.5),
+    p99Us: percentile(byReply, 0.99),
+    connectedP50Us: percentile(byEvent, 0.5),
+    connectedP99Us: percentile(byEvent, 0.99),
     cpuUs,
     rssMb: rssMb(),
   };
+}
+
+let result: RunResult;
+if (workload === "handshake") {
+  if (stack === "limit") throw new Error("the limit has no handshake workload");
+  result = await measureHandshakes(stack, endpoint!);
+} else {
+  const client = await open(stack, endpoint!);
+  if (workload === "stream") {
+    const warmItems = await client.stream(STREAM_WARM_ITEMS);
+    if (warmItems !== STREAM_WARM_ITEMS) throw new Error(`warm-up stream gave ${warmItems} items`);
+    tell({ type: "warm" });
+    await started;
+    await profiler.start();
+    cpuStart = cpuMicros();
+    const t = performance.now();
+    const items = await client.stream(STREAM_ITEMS);
+    const elapsed = (performance.now() - t) / 1000;
+    const cpuUs = cpuMicros() - cpuStart;
+    await profiler.end();
+    if (items !== STREAM_ITEMS) throw new Error(`stream gave ${items} items`);
+    result = { ops: items, seconds: elapsed, p50Us: null, p99Us: null, cpuUs, rssMb: rssMb() };
+  } else if (workload === "soak") {
+    // Warm-up, then the parent takes the post-warm-up RSS (after a GC) before `go`.
+    await callLanes(client, { arg: SMALL_ARG, lanes: SOAK_IN_FLIGHT, until: (issued) => issued >= SOAK_WARM_CALLS });
+    tell({ type: "warm" });
+    await started;
+    cpuStart = cpuMicros();
+    const run = await callLanes(client, { arg: SMALL_ARG, lanes: SOAK_IN_FLIGHT, until: (issued) => issued >= SOAK_CALLS });
+    result = { ops: run.ops, seconds: run.seconds, p50Us: null, p99Us: null, cpuUs: cpuMicros() - cpuStart, rssMb: rssMb() };
+  } else {
+    const lanes = IN_FLIGHT[workload];
+    const arg = workload === "mib" ? blob : SMALL_ARG;
+    await callLanes(client, { arg, lanes, until: forSeconds(warmSeconds) });
+    tell({ type: "warm" });
+    await started;
+    const samples = new Samples();
+    await profiler.start();
+    cpuStart = cpuMicros();
+    const run = await callLanes(client, { arg, lanes, until: forSeconds(seconds), samples });
+    const cpuUs = cpuMicros() - cpuStart;
+    await profiler.end();
+    const sorted = samples.sorted();
+    result = {
+      ops: run.ops,
+      seconds: run.seconds,
+      p50Us: percentile(sorted, 0.5),
+      p99Us: percentile(sorted, 0.99),
+      cpuUs,
+      rssMb: rssMb(),
+    };
+  }
 }
 tell({ type: "result", result });

@@ -1,16 +1,47 @@
 // Shared by the orchestrator (run.ts) and the child processes (server.ts, client.ts): the stacks,
 // the workloads, the IPC messages between them, and small helpers.
 
-/** The three stacks measured: the raw limit and zrpc on its two transports. */
-export const STACKS = ["limit", "zrpc-zeromq", "zrpc-zmtp"] as const;
+/**
+ * The stacks measured: the raw limit, zrpc on its two transports, and zrpc on both transports with
+ * CURVE security (issue #20; keys made per run by run.ts and handed to the children, see
+ * {@link curveKeysFromEnv}).
+ */
+export const STACKS = ["limit", "zrpc-zeromq", "zrpc-zmtp", "zrpc-zeromq-curve", "zrpc-zmtp-curve"] as const;
 export type Stack = (typeof STACKS)[number];
 
-/** The workloads. `mib` is a 1 MiB echo, one call in flight; `stream` is one 100,000-item stream. */
-export const WORKLOADS = ["sequential", "inflight100", "inflight1000", "mib", "stream"] as const;
+/** The CURVE stacks. */
+export const CURVE_STACKS = ["zrpc-zeromq-curve", "zrpc-zmtp-curve"] as const satisfies readonly Stack[];
+
+/**
+ * The workloads. `mib` is a 1 MiB echo, one call in flight; `stream` is one 100,000-item stream;
+ * `handshake` opens fresh connections one after the other and times each from `connect` to the
+ * transport's `connected` event and to the reply of its first call.
+ */
+export const WORKLOADS = ["sequential", "inflight100", "inflight1000", "mib", "stream", "handshake"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
+/** The workloads of the CURVE comparison (issue #20): `--only curve`, and the CURVE stacks' share of a full run. */
+export const CURVE_WORKLOADS = ["sequential", "inflight100", "mib", "stream", "handshake"] as const satisfies readonly Workload[];
+
+/** The stacks of `--only curve`: ZMTP without security as the reference, then CURVE on both transports. */
+export const CURVE_ONLY_STACKS = ["zrpc-zmtp", "zrpc-zmtp-curve", "zrpc-zeromq-curve"] as const satisfies readonly Stack[];
+
+export function isCurveStack(stack: Stack): stack is (typeof CURVE_STACKS)[number] {
+  return (CURVE_STACKS as readonly Stack[]).includes(stack);
+}
+
+/**
+ * Whether a run measures `workload` on `stack`: the limit has no handshake workload (it is not a
+ * zrpc client), and the CURVE stacks run the workloads of issue #20 only ({@link CURVE_WORKLOADS}).
+ */
+export function measures(stack: Stack, workload: Workload): boolean {
+  if (stack === "limit") return workload !== "handshake";
+  if (isCurveStack(stack)) return (CURVE_WORKLOADS as readonly Workload[]).includes(workload);
+  return true;
+}
+
 /** Calls in flight per workload (for the call workloads). */
-export const IN_FLIGHT: Record<Exclude<Workload, "stream">, number> = {
+export const IN_FLIGHT: Record<Exclude<Workload, "stream" | "handshake">, number> = {
   sequential: 1,
   inflight100: 100,
   inflight1000: 1000,
@@ -23,6 +54,14 @@ export const STREAM_WARM_ITEMS = 20_000;
 
 /** Receive buffer of a stream (zerorpc's default): credit is granted as `[100]`, then `[51]`. */
 export const STREAM_BUFFER = 100;
+
+/**
+ * Handshake workload: connections measured (`BENCH_HANDSHAKES`, or `--handshakes` of run.ts) and
+ * opened before as warm-up. Counted, not timed, so that a fast stack does not use up the client's
+ * ephemeral ports (each closed connection sits in TIME_WAIT for a minute).
+ */
+export const HANDSHAKES = positiveEnv("BENCH_HANDSHAKES", 500);
+export const HANDSHAKE_WARM = 100;
 
 /** The small argument of the call workloads: `echo("hello, zerorpc!")`. */
 export const SMALL_ARG = "hello, zerorpc!";
@@ -75,12 +114,18 @@ export interface Report {
 
 /** What a client measured in one run. */
 export interface RunResult {
-  /** Calls (or stream items) completed in the measured window. */
+  /** Calls (or stream items, or handshakes) completed in the measured window. */
   readonly ops: number;
   readonly seconds: number;
-  /** Latency percentiles of the calls in microseconds; null for the stream. */
+  /**
+   * Latency percentiles of the calls in microseconds; null for the stream. For the handshake
+   * workload: from `connect` to the reply of the first call.
+   */
   readonly p50Us: number | null;
   readonly p99Us: number | null;
+  /** Handshake workload only: percentiles from `connect` to the transport's `connected` event, µs. */
+  readonly connectedP50Us?: number;
+  readonly connectedP99Us?: number;
   /** The client's own CPU (user + system) over the window. */
   readonly cpuUs: number;
   readonly rssMb: number;
@@ -92,13 +137,54 @@ export interface Row {
   readonly stack: Stack;
   /** Calls/s, or items/s for the stream: median of the rounds. */
   readonly rate: number;
-  readonly unit: "calls/s" | "items/s";
+  readonly unit: "calls/s" | "items/s" | "handshakes/s";
+  /** Call latency (handshake workload: `connect` to the first reply), µs. */
   readonly p50_us: number | null;
   readonly p99_us: number | null;
-  /** CPU of both processes (client + server, user + system) per call or item, in µs. */
+  /** Handshake workload only: `connect` to the transport's `connected` event, µs. */
+  readonly connected_p50_us?: number | null;
+  readonly connected_p99_us?: number | null;
+  /** CPU of both processes (client + server, user + system) per call, item or handshake, in µs. */
   readonly cpu_us_per_op: number;
+  /** The client's and the server's share of {@link cpu_us_per_op}. */
+  readonly client_cpu_us_per_op: number;
+  readonly server_cpu_us_per_op: number;
   /** RSS of both processes (client + server) at the end of the measurement, in MiB. */
   readonly rss_mb: number;
+}
+
+// ---------------------------------------------------------------------------------- CURVE
+
+/** The CURVE keys of one run (Z85): the server's pair and the one client pair the server allows. */
+export interface CurveKeys {
+  readonly serverPublic: string;
+  readonly serverSecret: string;
+  readonly clientPublic: string;
+  readonly clientSecret: string;
+}
+
+const CURVE_ENV = {
+  serverPublic: "BENCH_CURVE_SERVER_PUBLIC",
+  serverSecret: "BENCH_CURVE_SERVER_SECRET",
+  clientPublic: "BENCH_CURVE_CLIENT_PUBLIC",
+  clientSecret: "BENCH_CURVE_CLIENT_SECRET",
+} as const satisfies Record<keyof CurveKeys, string>;
+
+/** The environment that hands `keys` to a child process. */
+export function curveKeysEnv(keys: CurveKeys): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of Object.keys(CURVE_ENV) as (keyof CurveKeys)[]) env[CURVE_ENV[name]] = keys[name];
+  return env;
+}
+
+/** The keys run.ts handed to this child process (throws when it did not). */
+export function curveKeysFromEnv(): CurveKeys {
+  const read = (name: keyof CurveKeys): string => {
+    const value = process.env[CURVE_ENV[name]];
+    if (value === undefined || value.length !== 40) throw new Error(`a CURVE stack needs ${CURVE_ENV[name]} (40 characters of Z85; run.ts sets it)`);
+    return value;
+  };
+  return { serverPublic: read("serverPublic"), serverSecret: read("serverSecret"), clientPublic: read("clientPublic"), clientSecret: read("clientSecret") };
 }
 
 /** Sends a message to the parent (no-op when not forked). */

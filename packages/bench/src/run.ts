@@ -5,6 +5,10 @@
 //   pnpm --filter @zrpc/bench bench                  (or from the root: pnpm bench)
 //   node --expose-gc --import tsx src/run.ts [--rounds 3] [--seconds 2] [--warm 2.5]
 //        [--workloads sequential,mib] [--stacks limit,zrpc-zmtp] [--out results/latest.json]
+//        [--handshakes 500] [--only curve]
+//   --only curve: the CURVE comparison of issue #20 alone (zrpc-zmtp, zrpc-zmtp-curve,
+//   zrpc-zeromq-curve on sequential, 100 in flight, 1 MiB, stream and handshake), to
+//   results/curve.json unless --out says otherwise.
 //   node --expose-gc --import tsx src/run.ts --soak      (pnpm --filter @zrpc/bench bench:soak)
 //   node --expose-gc --import tsx src/run.ts --profile   (pnpm --filter @zrpc/bench bench:profile)
 import { fork } from "node:child_process";
@@ -13,9 +17,22 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { curveKeyPair } from "@zrpc/transport-zeromq";
 import { version as zeromqVersion } from "zeromq";
-import { SOAK_CALLS, STACKS, WORKLOADS, isStack, isWorkload, median } from "./common.js";
-import type { Command, Reply, Report, Row, RunResult, Stack, Workload } from "./common.js";
+import {
+  CURVE_ONLY_STACKS,
+  CURVE_WORKLOADS,
+  SOAK_CALLS,
+  STACKS,
+  WORKLOADS,
+  curveKeysEnv,
+  isCurveStack,
+  isStack,
+  isWorkload,
+  measures,
+  median,
+} from "./common.js";
+import type { Command, CurveKeys, Reply, Report, Row, RunResult, Stack, Workload } from "./common.js";
 import { summariseProfiles } from "./profile.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +62,28 @@ function listOption<T extends string>(name: string, all: readonly T[], check: (v
 }
 
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+/** `--only curve`: the CURVE comparison alone. */
+function onlyCurve(): boolean {
+  const only = option("only");
+  if (only === undefined) return false;
+  if (only !== "curve") throw new RangeError(`--only: unknown part ${only} (known: curve)`);
+  return true;
+}
+
+/**
+ * The environment of every child: this run's CURVE keys (made here, once per run, by libzmq's
+ * zmq_curve_keypair; both transports take Z85 keys) and the handshake count of `--handshakes`.
+ */
+function childEnvironment(): NodeJS.ProcessEnv {
+  const server = curveKeyPair();
+  const client = curveKeyPair();
+  const keys: CurveKeys = { serverPublic: server.publicKey, serverSecret: server.secretKey, clientPublic: client.publicKey, clientSecret: client.secretKey };
+  const handshakes = option("handshakes");
+  return { ...process.env, ...curveKeysEnv(keys), ...(handshakes !== undefined && { BENCH_HANDSHAKES: String(Math.ceil(numberOption("handshakes", 1))) }) };
+}
+
+const childEnv = childEnvironment();
 
 // ------------------------------------------------------------------------------- children
 
@@ -145,7 +184,7 @@ async function measure(stack: Stack, workload: Workload, options: MeasureOptions
 }
 
 async function measureOnce(stack: Stack, workload: Workload, options: MeasureOptions): Promise<Measurement> {
-  const env = { ...process.env };
+  const env = { ...childEnv };
   if (options.profileDir !== undefined) env.BENCH_PROFILE_DIR = options.profileDir;
   const server = new Child(`${stack} server`, "server.ts", { args: [stack], execArgv: [], env });
   let client: Child | undefined;
@@ -174,6 +213,7 @@ const UNIT: Record<Workload, Row["unit"]> = {
   inflight1000: "calls/s",
   mib: "calls/s",
   stream: "items/s",
+  handshake: "handshakes/s",
 };
 
 const LABEL: Record<Workload, string> = {
@@ -182,6 +222,7 @@ const LABEL: Record<Workload, string> = {
   inflight1000: "1,000 in flight",
   mib: "1 MiB echo",
   stream: "100,000-item stream",
+  handshake: "handshake (one at a time)",
 };
 
 function toRow(stack: Stack, workload: Workload, runs: Measurement[]): Row {
@@ -196,7 +237,13 @@ function toRow(stack: Stack, workload: Workload, runs: Measurement[]): Row {
     unit: UNIT[workload],
     p50_us: nullable((run) => run.result.p50Us),
     p99_us: nullable((run) => run.result.p99Us),
+    ...(workload === "handshake" && {
+      connected_p50_us: nullable((run) => run.result.connectedP50Us ?? null),
+      connected_p99_us: nullable((run) => run.result.connectedP99Us ?? null),
+    }),
     cpu_us_per_op: Math.round(median(runs.map((run) => (run.result.cpuUs + run.server.cpuUs) / run.result.ops)) * 10) / 10,
+    client_cpu_us_per_op: Math.round(median(runs.map((run) => run.result.cpuUs / run.result.ops)) * 10) / 10,
+    server_cpu_us_per_op: Math.round(median(runs.map((run) => run.server.cpuUs / run.result.ops)) * 10) / 10,
     rss_mb: Math.round(median(runs.map((run) => run.result.rssMb + run.server.rssMb)) * 10) / 10,
   };
 }
@@ -213,6 +260,7 @@ export function markdownTable(rows: readonly Row[]): string {
     "|---|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const row of rows) {
+    if (row.workload === "handshake") continue; // in handshakeTable()
     const limit = rows.find((other) => other.workload === row.workload && other.stack === "limit");
     const rateRatio = limit === undefined ? "–" : ratio(row.rate / limit.rate);
     const cpuRatio = limit === undefined ? "–" : ratio(row.cpu_us_per_op / limit.cpu_us_per_op);
@@ -223,9 +271,84 @@ export function markdownTable(rows: readonly Row[]): string {
   return lines.join("\n");
 }
 
-/** The targets of issue #11, checked against the rows. */
+const find = (rows: readonly Row[], stack: Stack, workload: Workload): Row | undefined =>
+  rows.find((row) => row.stack === stack && row.workload === workload);
+
+/** Order of the stacks in the CURVE tables: each transport plaintext, then with CURVE. */
+const CURVE_TABLE_STACKS: readonly Stack[] = ["zrpc-zmtp", "zrpc-zmtp-curve", "zrpc-zeromq", "zrpc-zeromq-curve"];
+
+/**
+ * The CURVE comparison (issue #20): each workload on ZMTP and zeromq.js with and without CURVE,
+ * rates against zeromq.js + CURVE and against ZMTP without security, and CPU per call (request and
+ * reply) or stream item of each process. Empty without a CURVE row.
+ */
+export function curveTable(rows: readonly Row[]): string {
+  if (!rows.some((row) => isCurveStack(row.stack) && row.workload !== "handshake")) return "";
+  const lines = [
+    "| workload | stack | rate | vs zeromq+CURVE | vs zmtp NULL | p50 µs | p99 µs | CPU/op client | CPU/op server | CPU/op both | CPU vs zmtp NULL |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const workload of CURVE_WORKLOADS) {
+    if (workload === "handshake") continue;
+    const zeromqCurve = find(rows, "zrpc-zeromq-curve", workload);
+    const zmtpNull = find(rows, "zrpc-zmtp", workload);
+    for (const stack of CURVE_TABLE_STACKS) {
+      const row = find(rows, stack, workload);
+      if (row === undefined) continue;
+      const versus = (other: Row | undefined, pick: (row: Row) => number): string => (other === undefined ? "–" : ratio(pick(row) / pick(other)));
+      lines.push(
+        `| ${LABEL[workload]} | ${stack} | ${rate(row.rate)} ${row.unit} | ${versus(zeromqCurve, (r) => r.rate)} | ${versus(zmtpNull, (r) => r.rate)} | ` +
+          `${micros(row.p50_us)} | ${micros(row.p99_us)} | ${cpu(row.client_cpu_us_per_op)} | ${cpu(row.server_cpu_us_per_op)} | ${cpu(row.cpu_us_per_op)} | ` +
+          `${versus(zmtpNull, (r) => r.cpu_us_per_op)} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Handshake times: `connect` to the `connected` event and to the first reply, CPU per handshake. Empty without handshake rows. */
+export function handshakeTable(rows: readonly Row[]): string {
+  const handshakes = STACKS.map((stack) => find(rows, stack, "handshake")).filter((row): row is Row => row !== undefined);
+  if (handshakes.length === 0) return "";
+  const lines = [
+    "| stack | handshakes/s | connect → connected p50 µs | p99 µs | connect → first reply p50 µs | p99 µs | CPU/handshake client | server | both |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const row of handshakes) {
+    lines.push(
+      `| ${row.stack} | ${rate(row.rate)} | ${micros(row.connected_p50_us ?? null)} | ${micros(row.connected_p99_us ?? null)} | ${micros(row.p50_us)} | ${micros(row.p99_us)} | ` +
+        `${cpu(row.client_cpu_us_per_op)} | ${cpu(row.server_cpu_us_per_op)} | ${cpu(row.cpu_us_per_op)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The targets of issue #20 (CURVE), as rows of {@link targetsTable}. */
+function curveTargets(rows: readonly Row[]): string[] {
+  const lines: string[] = [];
+  const versus = (workload: Workload, other: Stack, min: number): void => {
+    const row = find(rows, "zrpc-zmtp-curve", workload);
+    const base = find(rows, other, workload);
+    if (row === undefined || base === undefined) return;
+    const value = row.rate / base.rate;
+    lines.push(`| zrpc-zmtp-curve / ${other}, ${LABEL[workload]}: rate >= ${min} | ${ratio(value)} | ${value >= min ? "yes" : "no"} |`);
+  };
+  versus("sequential", "zrpc-zeromq-curve", 2);
+  versus("inflight100", "zrpc-zeromq-curve", 2);
+  versus("sequential", "zrpc-zmtp", 0.6);
+  versus("inflight100", "zrpc-zmtp", 0.6);
+  versus("mib", "zrpc-zeromq-curve", 1);
+  const handshake = find(rows, "zrpc-zmtp-curve", "handshake");
+  const p50 = handshake?.connected_p50_us;
+  if (p50 !== undefined && p50 !== null) {
+    lines.push(`| zrpc-zmtp-curve handshake (connect → connected) p50 < 2 ms | ${cpu(p50)} | ${p50 < 2000 ? "yes" : "no"} |`);
+  }
+  return lines;
+}
+
+/** The targets of issues #11 and #20, checked against the rows (the lines whose rows were measured). */
 export function targetsTable(rows: readonly Row[]): string {
-  const get = (stack: Stack, workload: Workload): Row | undefined => rows.find((row) => row.stack === stack && row.workload === workload);
+  const get = (stack: Stack, workload: Workload): Row | undefined => find(rows, stack, workload);
   const lines = ["| target | measured | met |", "|---|---:|:---:|"];
   const rateTarget = (stack: Stack, workload: Workload, min: number): void => {
     const row = get(stack, workload);
@@ -245,7 +368,8 @@ export function targetsTable(rows: readonly Row[]): string {
     const value = row.cpu_us_per_op / limit.cpu_us_per_op;
     lines.push(`| zrpc-zmtp, ${LABEL[workload]}: CPU per op <= 0.5x limit | ${ratio(value)} | ${value <= 0.5 ? "yes" : "no"} |`);
   }
-  return lines.join("\n");
+  lines.push(...curveTargets(rows));
+  return lines.length === 2 ? "" : lines.join("\n");
 }
 
 function machine(): string {
@@ -264,37 +388,46 @@ async function bench(): Promise<void> {
   const rounds = numberOption("rounds", 3);
   const seconds = numberOption("seconds", 2);
   const warm = numberOption("warm", 2.5);
-  const stacks = listOption("stacks", STACKS, isStack);
-  const workloads = listOption("workloads", WORKLOADS, isWorkload);
-  const out = option("out") ?? join(packageDir, "results", "latest.json");
+  const curveOnly = onlyCurve();
+  const stacks = listOption("stacks", curveOnly ? CURVE_ONLY_STACKS : STACKS, isStack);
+  const workloads = listOption("workloads", curveOnly ? CURVE_WORKLOADS : WORKLOADS, isWorkload);
+  const out = option("out") ?? join(packageDir, "results", curveOnly ? "curve.json" : "latest.json");
   const began = performance.now();
   log(`zrpc bench: ${workloads.join(", ")} × ${stacks.join(", ")}; ${rounds} rounds of ${seconds} s (+${warm} s warm-up) each; ${machine()}`);
   const runs = new Map<string, Measurement[]>();
   for (const workload of workloads) {
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? stacks : [...stacks].reverse();
+      const order = (round % 2 === 0 ? stacks : [...stacks].reverse()).filter((stack) => measures(stack, workload));
       for (const stack of order) {
         const run = await measure(stack, workload, { seconds, warm });
         const key = `${workload}/${stack}`;
         runs.set(key, [...(runs.get(key) ?? []), run]);
         const { result } = run;
         log(
-          `  ${workload.padEnd(12)} ${stack.padEnd(11)} round ${round + 1}: ${rate(result.ops / result.seconds)} ${UNIT[workload]}` +
-            (result.p50Us === null ? "" : `, p50 ${int(result.p50Us)} µs, p99 ${int(result.p99Us ?? 0)} µs`) +
+          `  ${workload.padEnd(12)} ${stack.padEnd(17)} round ${round + 1}: ${rate(result.ops / result.seconds)} ${UNIT[workload]}` +
+            (result.connectedP50Us === undefined ? "" : `, connected p50 ${int(result.connectedP50Us)} µs, p99 ${int(result.connectedP99Us ?? 0)} µs`) +
+            (result.p50Us === null ? "" : `, ${workload === "handshake" ? "first reply " : ""}p50 ${int(result.p50Us)} µs, p99 ${int(result.p99Us ?? 0)} µs`) +
             `, CPU ${cpu((result.cpuUs + run.server.cpuUs) / result.ops)}/op`,
         );
       }
     }
   }
   const rows: Row[] = [];
-  for (const workload of workloads) for (const stack of stacks) rows.push(toRow(stack, workload, runs.get(`${workload}/${stack}`)!));
+  for (const workload of workloads) {
+    for (const stack of stacks) {
+      const measured = runs.get(`${workload}/${stack}`);
+      if (measured !== undefined) rows.push(toRow(stack, workload, measured));
+    }
+  }
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
   const minutes = (performance.now() - began) / 60_000;
   process.stdout.write(
     `\nzrpc end-to-end benchmark: medians of ${rounds} rounds of ${seconds} s; ${machine()}\n` +
-      `CPU/op and RSS: client + server process. Written to ${relative(process.cwd(), out) || out} in ${minutes.toFixed(1)} min.\n\n` +
-      `${markdownTable(rows)}\n\n${targetsTable(rows)}\n`,
+      `CPU/op and RSS: client + server process (a call is its request and its reply). Written to ${relative(process.cwd(), out) || out} in ${minutes.toFixed(1)} min.\n\n` +
+      // --only curve: the CURVE table holds every row (the main table's ratios to the limit would be empty).
+      [curveOnly ? "" : markdownTable(rows), curveTable(rows), handshakeTable(rows), targetsTable(rows)].filter((table) => table !== "").join("\n\n") +
+      "\n",
   );
 }
 
@@ -329,11 +462,11 @@ async function soak(): Promise<void> {
   const summary: unknown[] = [];
   let failed = false;
   for (const stack of stacks) {
-    const server = new Child(`${stack} server`, "server.ts", { args: [stack], execArgv: SOAK_NODE_FLAGS, env: process.env });
+    const server = new Child(`${stack} server`, "server.ts", { args: [stack], execArgv: SOAK_NODE_FLAGS, env: childEnv });
     let client: Child | undefined;
     try {
       const { endpoint } = await server.expect("ready", 60_000);
-      client = new Child(`${stack} client`, "client.ts", { args: [stack, endpoint, "soak", "0", "0"], execArgv: SOAK_NODE_FLAGS, env: process.env });
+      client = new Child(`${stack} client`, "client.ts", { args: [stack, endpoint, "soak", "0", "0"], execArgv: SOAK_NODE_FLAGS, env: childEnv });
       await client.expect("warm", 600_000);
       const before = await reports(server, client);
       client.send({ cmd: "go" });

@@ -3,11 +3,10 @@
 // Replies `ready` with its endpoint; on `mark` starts counting its CPU; on `report` sends its CPU
 // since the mark and its RSS; on `exit` exits.
 import { createServer } from "@zrpc/server";
-import { bindRouter as bindZeromqRouter } from "@zrpc/transport-zeromq";
-import { bindRouter as bindZmtpRouter } from "@zrpc/transport-zmtp";
 import { cpuMicros, isStack, report, tell } from "./common.js";
 import type { Command } from "./common.js";
-import { HWM, startLimitServer } from "./limit.js";
+import { startLimitServer } from "./limit.js";
+import { bindStackRouter } from "./stacks.js";
 import { profileWindow } from "./window.js";
 
 /** The service of the zrpc stacks: `echo(x)` and the stream `range(n)`. */
@@ -29,10 +28,7 @@ if (stack === "limit") {
   endpoint = (await startLimitServer()).endpoint;
 } else {
   const server = createServer(new BenchService(), { name: "bench", asyncContext: process.env.BENCH_NO_ALS === undefined });
-  // The same high-water marks as the limit's sockets (see limit.ts); everything else default.
-  const options = { sendHighWaterMark: HWM, receiveHighWaterMark: HWM };
-  const transport =
-    stack === "zrpc-zeromq" ? await bindZeromqRouter("tcp://127.0.0.1:*", options) : await bindZmtpRouter("tcp://127.0.0.1:*", options);
+  const transport = await bindStackRouter(stack, "tcp://127.0.0.1:*");
   server.serve(transport);
   endpoint = transport.endpoints[0]!;
 }

@@ -29,6 +29,8 @@ export const CONNECTION_OPTIONS = [
   { name: "connect-timeout", takesValue: true },
   { name: "heartbeat", takesValue: true },
   { name: "transport", takesValue: true },
+  { name: "curve-server-key", takesValue: true },
+  { name: "curve-secret-key-file", takesValue: true },
   { name: "verbose", short: "v", takesValue: false },
   { name: "quiet", short: "q", takesValue: false },
   { name: "debug", short: "d", takesValue: false },

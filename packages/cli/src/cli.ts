@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `zrpc` command: run, call, inspect, types. Exit status 0 ok, 1 runtime or remote error, 2 usage.
+// The `zrpc` command: run, call, inspect, types, keygen. Exit status 0 ok, 1 runtime or remote error, 2 usage.
 import { readFileSync } from "node:fs";
 import { AddressError } from "./address.js";
 import { callCommand, CALL_HELP } from "./commands/call.js";
 import { inspectCommand, INSPECT_HELP } from "./commands/inspect.js";
+import { KeygenError, keygenCommand, KEYGEN_HELP } from "./commands/keygen.js";
 import { RunError, runCommand, RUN_HELP } from "./commands/run.js";
 import { typesCommand, TYPES_HELP } from "./commands/types.js";
 import { ConfigError, DuplicateMethodError, ModuleLoadError, UsageError, describeError } from "./errors.js";
@@ -17,6 +18,8 @@ Commands:
   call ENDPOINT METHOD [ARGS...]  call a method, print the result as JSON
   inspect ENDPOINT [METHOD]       list a server's methods, arguments and docs
   types ENDPOINT                  write a TypeScript interface for a server
+  keygen [NAME]                   make a CURVE key pair (print it, or write NAME.key and
+                                  NAME.key_secret)
   help [COMMAND]                  show help for a command
 
 Options:
@@ -30,6 +33,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   call: { run: callCommand, help: CALL_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   types: { run: typesCommand, help: TYPES_HELP },
+  keygen: { run: keygenCommand, help: KEYGEN_HELP },
 };
 
 function version(): string {
@@ -95,6 +99,7 @@ main(process.argv.slice(2)).then(
       error instanceof ModuleLoadError ||
       error instanceof DuplicateMethodError ||
       error instanceof RunError ||
+      error instanceof KeygenError ||
       error instanceof TransportUnavailableError;
     printError(`zrpc: ${known ? error.message : describeError(error)}`);
     process.exit(1);

@@ -10,7 +10,7 @@ describe("zrpc", () => {
     const help = await runCli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: zrpc COMMAND/);
-    for (const command of ["run", "call", "inspect", "types"]) {
+    for (const command of ["run", "call", "inspect", "types", "keygen"]) {
       const viaFlag = await runCli([command, "--help"]);
       expect(viaFlag.code).toBe(0);
       expect(viaFlag.stdout).toMatch(new RegExp(`^Usage: zrpc ${command} `));
@@ -28,6 +28,6 @@ describe("zrpc", () => {
     expect(none.stdout).toMatch(/^Usage: zrpc COMMAND/);
     const unknown = await runCli(["serve"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe('zrpc: unknown command "serve" (expected run, call, inspect, types)\nRun \'zrpc --help\' for usage.');
+    expect(unknown.stderr).toBe('zrpc: unknown command "serve" (expected run, call, inspect, types, keygen)\nRun \'zrpc --help\' for usage.');
   });
 });

@@ -2,7 +2,8 @@ import { checkMaxMessageBytes, createClient } from "./client.js";
 import type { Client } from "./client.js";
 import type { ClientOptions } from "./options.js";
 import { DEFAULT_HEARTBEAT_MS, transportFactoryOption } from "@zrpc/channel";
-import type { TransportDefaults } from "@zrpc/channel";
+import type { CurveClientOptions, TransportDefaults } from "@zrpc/channel";
+import { checkCurveClientOptions } from "./curve.js";
 import { openTransport, withoutTransport } from "./transports.js";
 import type { TransportOption } from "./transports.js";
 
@@ -10,7 +11,17 @@ import type { TransportOption } from "./transports.js";
  * Options of {@link connect}: the client options, plus the transport factory that opens the
  * DEALER socket (`transport`, default `zmtp()` from `@zrpc/transport-zmtp`).
  */
-export interface ConnectOptions extends Omit<ClientOptions, "transport">, TransportOption {}
+export interface ConnectOptions extends Omit<ClientOptions, "transport">, TransportOption {
+  /**
+   * CURVE encryption and server authentication (ZMTP-CURVE): `{ serverKey }`, the server's public
+   * key, plus this client's own `publicKey` and `secretKey` when the server only accepts known
+   * clients (left out, the socket uses a fresh key pair). Keys are 40 characters of Z85 or 32
+   * bytes. Handed to the transport factory, whose own `curve` option wins; the default `zmtp()`
+   * and `zeromq()` both implement it. A server that refuses the key fails calls with a
+   * `ConnectError` that says so. Default: none (plaintext, as zerorpc-python).
+   */
+  readonly curve?: CurveClientOptions;
+}
 
 /**
  * Connects a client to a zerorpc server: creates a DEALER socket connected to `endpoint`
@@ -19,10 +30,12 @@ export interface ConnectOptions extends Omit<ClientOptions, "transport">, Transp
  * before the connection is up are queued.
  *
  * The socket is opened by `options.transport`: by default `zmtp()`, the pure-TypeScript ZMTP
- * transport (`@zrpc/transport-zmtp`, no native addon); `zeromq({ curve })` from the zeromq.js
- * transport package (installed next to this package) for CURVE, for instance. The
- * factory's own `maxMessageSize` wins over `maxMessageBytes`. A transport name, a non-factory or
- * the former `zmtp`/`zeromq` option keys throw a `TypeError` that says what to pass.
+ * transport (`@zrpc/transport-zmtp`, no native addon); `zeromq()` from the zeromq.js transport
+ * package (installed next to this package) for libzmq, for instance. `curve` encrypts the
+ * connection (`connect(endpoint, { curve: { serverKey } })`). The factory's own `maxMessageSize`
+ * and `curve` win over `maxMessageBytes` and `curve`. A transport name, a non-factory or the
+ * former `zmtp`/`zeromq` option keys throw a `TypeError` that says what to pass; a malformed
+ * `curve` key a `TypeError` naming it.
  *
  * Several endpoints share one DEALER, which round-robins **every** message, heartbeats and
  * credits included; a call that outlives one round trip may then have its heartbeats go to the
@@ -33,12 +46,16 @@ export async function connect<TService = unknown>(
   options: ConnectOptions = {},
 ): Promise<Client<TService>> {
   const factory = transportFactoryOption(options, "connect()");
-  const clientOptions = withoutTransport(options);
+  const { curve, ...clientOptions } = withoutTransport(options);
   const { maxMessageBytes } = clientOptions;
   checkMaxMessageBytes(maxMessageBytes);
   const transport = await openTransport("dealer", "connect", endpoint, {
     factory,
-    defaults: { ...keepalive(clientOptions.heartbeatMs), ...(maxMessageBytes !== undefined && { maxMessageSize: maxMessageBytes }) },
+    defaults: {
+      ...keepalive(clientOptions.heartbeatMs),
+      ...(maxMessageBytes !== undefined && { maxMessageSize: maxMessageBytes }),
+      ...(curve !== undefined && { curve: checkCurveClientOptions(curve, "connect()") }),
+    },
   });
   try {
     return createClient<TService>({ ...clientOptions, transport });

@@ -13,6 +13,10 @@ export { CanceledError, ConnectError, RemoteError, TimeoutExpired, isRetryable }
 export type { ConnectFailure } from "./errors.js";
 export { LostRemote } from "@zrpc/channel";
 export type { TransportOption } from "./transports.js";
+// CURVE (the `curve` option of connect() and the one-way helpers): keys and their Z85 text.
+export { curveKeyPair, curvePublicKey } from "@zrpc/transport-zmtp";
+export { isCurveKey, z85Decode, z85Encode } from "@zrpc/channel";
+export type { CurveClientIdentity, CurveClientOptions, CurveKey, CurveKeyPair, CurveOptions, CurveServerOptions } from "@zrpc/channel";
 export { ProtocolError, ZrpcError } from "@zrpc/wire";
 export type { ZrpcErrorCode } from "@zrpc/wire";
 // Values plain JS cannot carry faithfully (float64 2.0, ext types), so that one package is enough.

@@ -1,10 +1,11 @@
 // Fire-and-forget patterns (docs/protocol section 6.4): PUSH -> PULL and PUB -> SUB. One event per
 // single-frame message; no reply, no channel, no heartbeat, no credit.
-import type { Transport, TransportKind } from "@zrpc/channel";
+import type { CurveOptions, Transport, TransportKind } from "@zrpc/channel";
 import { PROTOCOL_VERSION, ProtocolError, ZrpcError, decodeEvent, encodeEvent, newMessageId } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event, WireHeader } from "@zrpc/wire";
 import { copyHeader, runBeforeRequest } from "./middleware.js";
 import { transportFactoryOption } from "@zrpc/channel";
+import { checkCurveOptions } from "./curve.js";
 import { openTransport, withoutTransport } from "./transports.js";
 import type { TransportOption } from "./transports.js";
 import type { ClientMiddleware, ClientRequest } from "./middleware.js";
@@ -80,10 +81,19 @@ export type Puller = OneWayReceiver;
 export type Subscriber = OneWayReceiver;
 
 /**
- * Transport of the `bind*` / `connect*` helpers: the factory that opens the socket, `zmtp()` by
- * default (see {@link TransportOption}).
+ * Socket of the `bind*` / `connect*` helpers: the factory that opens it, `zmtp()` by default (see
+ * {@link TransportOption}), and its CURVE security.
  */
-export type OneWayEndpointOptions = TransportOption;
+export interface OneWayEndpointOptions extends TransportOption {
+  /**
+   * CURVE encryption (ZMTP-CURVE), handed to the transport factory (whose own `curve` wins). The
+   * CURVE role does not follow bind or connect: `{ secretKey, allowedClientKeys?, authorize? }`
+   * makes this socket a CURVE server, `{ serverKey }` a CURVE client, and the two ends of a
+   * PUSH/PULL or PUB/SUB pair take one role each (usually the bound side is the server). Keys are
+   * 40 characters of Z85 or 32 bytes; a malformed one is a `TypeError` naming it. Default: none.
+   */
+  readonly curve?: CurveOptions;
+}
 
 function endpointsOf(transport: Transport): readonly string[] {
   const endpoints = (transport as { endpoints?: unknown }).endpoints;
@@ -266,8 +276,13 @@ export type OneWaySenderEndpointOptions = Omit<OneWaySenderOptions, "transport">
 /** Options of the receiver helpers ({@link bindPuller}, {@link connectSubscriber}, ...). */
 export type OneWayReceiverEndpointOptions = Omit<OneWayReceiverOptions, "transport"> & OneWayEndpointOptions;
 
-const SENDER_KEYS: ReadonlySet<string> = new Set(["transport", "encode", "middleware"]);
-const RECEIVER_KEYS: ReadonlySet<string> = new Set(["transport", "decode", "onError"]);
+const SENDER_KEYS: ReadonlySet<string> = new Set(["transport", "curve", "encode", "middleware"]);
+const RECEIVER_KEYS: ReadonlySet<string> = new Set(["transport", "curve", "decode", "onError"]);
+
+/** The transport defaults of a one-way helper: its checked `curve` option, if any. */
+function curveDefaults(curve: CurveOptions | undefined, what: string): { readonly curve?: CurveOptions } {
+  return curve === undefined ? {} : { curve: checkCurveOptions(curve, what) };
+}
 
 async function openSender(
   kind: "push" | "pub",
@@ -275,9 +290,10 @@ async function openSender(
   endpoint: string | readonly string[],
   options: OneWaySenderEndpointOptions,
 ): Promise<OneWaySender> {
-  const factory = transportFactoryOption(options, `${how}${kind === "push" ? "Pusher" : "Publisher"}()`, SENDER_KEYS);
-  const rest = withoutTransport(options);
-  const transport = await openTransport(kind, how, endpoint, { factory });
+  const what = `${how}${kind === "push" ? "Pusher" : "Publisher"}()`;
+  const factory = transportFactoryOption(options, what, SENDER_KEYS);
+  const { curve, ...rest } = withoutTransport(options);
+  const transport = await openTransport(kind, how, endpoint, { factory, defaults: curveDefaults(curve, what) });
   return kind === "push" ? createPusher({ ...rest, transport }) : createPublisher({ ...rest, transport });
 }
 
@@ -293,9 +309,10 @@ async function openReceiver(
   handlers: OneWayHandlers | OneWayListener,
   options: OneWayReceiverEndpointOptions,
 ): Promise<OneWayReceiver> {
-  const factory = transportFactoryOption(options, `${how}${kind === "pull" ? "Puller" : "Subscriber"}()`, RECEIVER_KEYS);
-  const rest = withoutTransport(options);
-  const transport = await openTransport(kind, how, endpoint, { factory });
+  const what = `${how}${kind === "pull" ? "Puller" : "Subscriber"}()`;
+  const factory = transportFactoryOption(options, what, RECEIVER_KEYS);
+  const { curve, ...rest } = withoutTransport(options);
+  const transport = await openTransport(kind, how, endpoint, { factory, defaults: curveDefaults(curve, what) });
   return kind === "pull" ? createPuller(handlers, { ...rest, transport }) : createSubscriber(handlers, { ...rest, transport });
 }
 

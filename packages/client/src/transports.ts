@@ -10,8 +10,9 @@ export interface TransportOption {
   /**
    * Opens the socket: a factory from a transport package, such as `zmtp(options)` from
    * `@zrpc/transport-zmtp` (the default, `zmtp()`) or `zeromq(options)` from the zeromq.js
-   * transport package (install it yourself: for CURVE, for instance). Socket options
-   * (linger, high-water marks, CURVE keys, ...) are the factory's.
+   * transport package (install it yourself: for libzmq, for instance). Socket options
+   * (linger, high-water marks, ...) are the factory's; CURVE keys may be either the caller's
+   * `curve` option or the factory's (which wins).
    */
   readonly transport?: TransportFactory;
 }

@@ -81,8 +81,13 @@ describe("dual ESM + CJS build", () => {
       "createPuller",
       "createPusher",
       "createSubscriber",
+      "curveKeyPair",
+      "curvePublicKey",
       "f64",
+      "isCurveKey",
       "isRetryable",
+      "z85Decode",
+      "z85Encode",
     ]);
     expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
     expect(Object.keys(esm).sort()).toEqual(Object.keys(source).sort());

@@ -1,5 +1,5 @@
 // Options of createPool, their defaults and their validation.
-import { transportFactoryOption } from "@zrpc/channel";
+import { curveKeyBytes, transportFactoryOption } from "@zrpc/channel";
 import type { Clock } from "@zrpc/channel";
 import type { CallOptions, Client, ConnectOptions } from "@zrpc/client";
 
@@ -91,8 +91,10 @@ export type EvictReason =
 /**
  * Options of `createPool`. Besides the pool's own, every option of `@zrpc/client`'s `connect`
  * (`heartbeatMs`, `timeoutMs`, `passiveHeartbeat`, `receiveBuffer`, `middleware`, `decode`,
- * `encode`, `onProtocolError`, `onDrop`, and the transport factory `transport`, default `zmtp()`) is
- * passed to each client the pool opens; the clients use the real clock.
+ * `encode`, `onProtocolError`, `onDrop`, the transport factory `transport`, default `zmtp()`, and
+ * CURVE security `curve`) is passed to each client the pool opens; the clients use the real clock.
+ * `curve` (`{ serverKey, publicKey?, secretKey? }`) applies to every endpoint: the servers behind
+ * one pool share a key pair, and each connection authenticates the server by that public key.
  */
 export interface PoolOptions<TService = unknown> extends Omit<ConnectOptions, "clock"> {
   /**
@@ -265,6 +267,24 @@ function duration(name: string, value: number | null | undefined, fallback: numb
   return Math.min(value, MAX_TIMER_MS);
 }
 
+/** Checks the clients' `curve` option when the pool is created, not at its first connection. */
+function checkCurve(curve: unknown): void {
+  if (curve === undefined) return;
+  if (typeof curve !== "object" || curve === null) {
+    throw new TypeError(`createPool(): curve must be an object { serverKey, publicKey?, secretKey? }, got ${curve === null ? "null" : typeof curve}`);
+  }
+  const { serverKey, publicKey, secretKey } = curve as { serverKey?: unknown; publicKey?: unknown; secretKey?: unknown };
+  if (serverKey === undefined) {
+    throw new TypeError("createPool(): curve.serverKey is required: the public key of the servers (a pool's clients are CURVE clients)");
+  }
+  curveKeyBytes("createPool(): curve.serverKey", serverKey);
+  if ((publicKey === undefined) !== (secretKey === undefined)) {
+    throw new TypeError("createPool(): curve.publicKey and curve.secretKey go together (or leave both out for a fresh key pair per connection)");
+  }
+  if (publicKey !== undefined) curveKeyBytes("createPool(): curve.publicKey", publicKey);
+  if (secretKey !== undefined) curveKeyBytes("createPool(): curve.secretKey", secretKey);
+}
+
 /**
  * Validates the options and applies the defaults.
  * @internal
@@ -273,6 +293,7 @@ export function resolvePoolOptions(options: PoolOptions<unknown>): ResolvedPoolO
   if (typeof options !== "object" || options === null) throw new TypeError("createPool needs an options object");
   // At once, not on the first connection: a transport name or a socket option bag is a mistake.
   transportFactoryOption(options, "createPool()");
+  checkCurve(options.curve);
   const {
     endpoints,
     max,

@@ -166,7 +166,7 @@ describe("the transport option refuses what is not a factory", () => {
     await expect(newServer().bind(LOOPBACK, { linger: 0, zmtp: {} } as never)).rejects.toThrow(
       new TypeError(`server.bind(): unknown options linger, zmtp; socket options go to the transport factory: ${HOW_TO}`),
     );
-    await expect(bindPuller(LOOPBACK, {}, { curve: {} } as never)).rejects.toThrow(/^bindPuller\(\): unknown option curve;/);
+    await expect(bindPuller(LOOPBACK, {}, { linger: 0 } as never)).rejects.toThrow(/^bindPuller\(\): unknown option linger;/);
     await expect(connectPusher("tcp://127.0.0.1:1", { zmtp: {} } as never)).rejects.toThrow(/^connectPusher\(\): unknown option zmtp;/);
     expect(() => createPool({ endpoints: "tcp://127.0.0.1:1", zeromq: { curve: {} } } as never)).toThrow(
       /^createPool\(\): unknown option zeromq; socket options go to the transport factory/,

@@ -3,6 +3,10 @@
 export { createServer, DEFAULT_CLOSE_GRACE_MS, DEFAULT_LOG_RATE_LIMIT } from "./server.js";
 export type { Server, ServerExtension, ServerOptions, ServerTransportOptions } from "./server.js";
 export type { TransportFactory } from "@zrpc/channel";
+// CURVE (the `curve` option of bind() and connect()): keys, their Z85 text, refused handshakes.
+export { curveKeyPair, curvePublicKey } from "@zrpc/transport-zmtp";
+export { isCurveKey, z85Decode, z85Encode } from "@zrpc/channel";
+export type { CurveClientIdentity, CurveKey, CurveKeyPair, CurveServerOptions, TransportAuthFailure } from "@zrpc/channel";
 export { createRegistry, registry, register, isRegistry } from "./registry.js";
 export type { Handler, MethodSpec, RegisterOptions, Registry } from "./registry.js";
 export type { Service, ServiceMethodsOptions } from "./service.js";

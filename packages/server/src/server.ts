@@ -6,10 +6,12 @@ import {
   systemClock,
   transportFactoryOption,
 } from "@zrpc/channel";
-import type { Channel, Clock, Multiplexer, OpenedTransport, Peer, Transport, TransportAuthFailure, TransportFactory } from "@zrpc/channel";
+import type { Channel, Clock, CurveServerOptions, Multiplexer, OpenedTransport, Peer, Transport, TransportFactory } from "@zrpc/channel";
 import { zmtp } from "@zrpc/transport-zmtp";
 import { ZrpcError, messageIdToString } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event } from "@zrpc/wire";
+import { AuthFailureLog } from "./auth-log.js";
+import { checkCurveServerOptions } from "./curve.js";
 import { ShutdownError } from "./errors.js";
 import { createIntrospection } from "./introspection.js";
 import type { MethodTypesTable } from "./method-types.js";
@@ -108,20 +110,33 @@ export interface ServerOptions {
   readonly types?: MethodTypesTable;
 }
 
-/** The socket of {@link Server.bind} and {@link Server.connect}: which transport opens the ROUTER. */
+/**
+ * The socket of {@link Server.bind} and {@link Server.connect}: which transport opens the ROUTER,
+ * and its CURVE security.
+ */
 export interface ServerTransportOptions {
   /**
    * The factory that opens the ROUTER socket: `zmtp(options)` from `@zrpc/transport-zmtp` (the
    * default, `zmtp()`: ZMTP 3.1 in TypeScript, no native addon), `zeromq(options)` from the
-   * zeromq.js transport package (install it yourself: for CURVE, for instance), or your own.
-   * Socket options (high-water marks, linger, CURVE keys, ...) are the factory's. The factory's
-   * `maxMessageSize` wins over the server's `maxMessageBytes`; refused CURVE handshakes go to the
-   * server's logger unless the factory has its own `onAuthFailure`.
+   * zeromq.js transport package (install it yourself: for libzmq, for instance), or your own.
+   * Socket options (high-water marks, linger, ...) are the factory's. The factory's
+   * `maxMessageSize` and `curve` win over the server's `maxMessageBytes` and this `curve`.
    */
   readonly transport?: TransportFactory;
+  /**
+   * CURVE encryption and client authentication (ZMTP-CURVE): `{ secretKey }` (this server's key
+   * pair; clients connect with its public key as their `serverKey`), plus `allowedClientKeys`
+   * and/or an `authorize({ publicKey, address })` hook to accept only known clients. Keys are 40
+   * characters of Z85 or 32 bytes; a malformed one is a `TypeError` naming it. Every connection on
+   * this socket is then encrypted and plaintext clients are refused. Handshakes that fail (a
+   * refused key, a plaintext or wrong-key client) are logged through the server's `logger`, at
+   * most 5 lines per 10 s plus a count of the rest, unless the factory has its own
+   * `onAuthFailure`. Default: none (plaintext, as zerorpc-python).
+   */
+  readonly curve?: CurveServerOptions;
 }
 
-const SERVER_TRANSPORT_KEYS: ReadonlySet<string> = new Set(["transport"]);
+const SERVER_TRANSPORT_KEYS: ReadonlySet<string> = new Set(["transport", "curve"]);
 
 /**
  * A zerorpc server. It answers requests on every transport it serves, runs calls concurrently,
@@ -210,6 +225,7 @@ class ZrpcServer implements Server {
   private readonly options: ServerOptions;
   private readonly clock: Clock;
   private readonly log: RateLimitedLogger;
+  private readonly authLog: AuthFailureLog;
   private readonly multiplexers = new Set<Multiplexer>();
   private readonly calls = new Set<ServerCall>();
   private readonly hooks = new Set<Promise<void>>();
@@ -225,6 +241,7 @@ class ZrpcServer implements Server {
     const rate = options.logRateLimit ?? DEFAULT_LOG_RATE_LIMIT;
     if (!(rate > 0)) throw new RangeError(`logRateLimit must be a positive number, got ${rate}`);
     this.log = new RateLimitedLogger(options.logger, rate, this.clock);
+    this.authLog = new AuthFailureLog((message) => this.log.warn(message), this.clock);
     const limit = options.maxConcurrentCalls;
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
       throw new RangeError(`maxConcurrentCalls must be an integer >= 1, got ${limit}`);
@@ -332,12 +349,15 @@ class ZrpcServer implements Server {
     endpoint: string | readonly string[],
     options: ServerTransportOptions,
   ): Promise<OpenedTransport> {
-    const factory = transportFactoryOption(options, `server.${how}()`, SERVER_TRANSPORT_KEYS) ?? zmtp();
+    const what = `server.${how}()`;
+    const factory = transportFactoryOption(options, what, SERVER_TRANSPORT_KEYS) ?? zmtp();
+    const curve = options.curve === undefined ? undefined : checkCurveServerOptions(options.curve, what);
     if (this.closing !== undefined) throw new ZrpcError("closed", "the server is closed");
     const { maxMessageBytes } = this.options;
     const transport = await factory.open("router", how, endpoint, {
       ...(maxMessageBytes !== undefined && { maxMessageSize: maxMessageBytes }),
-      onAuthFailure: (failure) => this.authFailed(failure),
+      ...(curve !== undefined && { curve }),
+      onAuthFailure: (failure) => this.authLog.report(failure),
     });
     if (this.closing !== undefined) {
       // close() ran while the socket was being set up.
@@ -346,11 +366,6 @@ class ZrpcServer implements Server {
     }
     this.serve(transport);
     return transport;
-  }
-
-  /** A client failed the security handshake (the default `onAuthFailure` of `bind()`/`connect()`). */
-  private authFailed(failure: TransportAuthFailure): void {
-    this.log.warn(`zrpc server: ${failure.message}`);
   }
 
   /** A client is over `maxChannelsPerPeer`: answer ERR LimitExceeded without running anything. */
@@ -427,6 +442,7 @@ class ZrpcServer implements Server {
       // onEnd hooks of the last calls (e.g. releasing database connections) get one more grace period.
       if (this.hooks.size > 0) await this.within(graceMs, Promise.allSettled([...this.hooks]).then(() => undefined));
     } finally {
+      this.authLog.close();
       this.resolveClosed();
     }
   }

@@ -195,9 +195,9 @@ describe("which transport bind() opens", () => {
 
   it("rejects socket options beside the factory, transport names and non-factories with a TypeError", async () => {
     const server = newServer();
-    await expect(server.bind("tcp://127.0.0.1:*", { curve: {} } as never)).rejects.toThrow(
+    await expect(server.bind("tcp://127.0.0.1:*", { linger: 0 } as never)).rejects.toThrow(
       new TypeError(
-        "server.bind(): unknown option curve; socket options go to the transport factory: pass a transport factory: " +
+        "server.bind(): unknown option linger; socket options go to the transport factory: pass a transport factory: " +
           "transport: zmtp({ ...options }) from @zrpc/transport-zmtp (the default) or transport: zeromq({ ...options }) from @zrpc/transport-zeromq",
       ),
     );

@@ -20,17 +20,20 @@ export interface ZeromqTransportFactory extends TransportFactory {
  * {@link TransportFactory}: `server.bind(endpoint, { transport: zeromq({ curve: { secretKey } }) })`.
  * `options` apply to every socket it opens; `routingId` and `subscribe` apply only to the kinds
  * that have them. An options value wins over what the caller supplies: its `maxMessageSize` over
- * the client's or server's `maxMessageBytes`, its `onAuthFailure` over the server's (which logs
- * refused CURVE handshakes when `curve` is set). Invalid options are reported when a socket is
- * opened.
+ * the client's or server's `maxMessageBytes`, its `curve` over the caller's `curve` option
+ * (`connect(..., { curve })`, `server.bind(..., { curve })`, the pool's, the one-way helpers'),
+ * its `onAuthFailure` over the server's (which logs refused CURVE handshakes when a `curve` is in
+ * effect). Invalid options are reported when a socket is opened.
  */
 export function zeromq(options: ZeromqFactoryOptions = {}): ZeromqTransportFactory {
   return defineTransportFactory("zeromq", options, ({ socketOptions, kind, how, endpoint, defaults }) => {
+    const curve = socketOptions.curve ?? defaults.curve;
     // The caller's handler only where a handshake can fail (CURVE): setting one makes the
     // transport watch its socket's handshake events.
-    const onAuthFailure = socketOptions.onAuthFailure ?? (socketOptions.curve === undefined ? undefined : defaults.onAuthFailure);
+    const onAuthFailure = socketOptions.onAuthFailure ?? (curve === undefined ? undefined : defaults.onAuthFailure);
     return createZeromqTransport(kind, {
       ...socketOptions,
+      ...(curve !== undefined && { curve }),
       ...keepalive(socketOptions, defaults),
       ...(onAuthFailure !== undefined && { onAuthFailure }),
       [how]: endpoint,

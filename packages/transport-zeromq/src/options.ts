@@ -1,63 +1,39 @@
 import { endpointListOption, integerOption, routingIdOption } from "@zrpc/channel";
-import type { ResolvedSocketOptions, SocketTransportOptions, TransportKind } from "@zrpc/channel";
-import { isCurveKey } from "./curve.js";
+import { curveKeyText, isCurveClientOptions } from "@zrpc/channel";
+import type {
+  CurveAuthFailure,
+  CurveClientIdentity,
+  CurveClientOptions as ChannelCurveClientOptions,
+  CurveOptions as ChannelCurveOptions,
+  CurveServerOptions as ChannelCurveServerOptions,
+  ResolvedSocketOptions,
+  SocketTransportOptions,
+  TransportKind,
+} from "@zrpc/channel";
 
 /**
- * This transport is a CURVE **server** (ZMTP-CURVE, RFC 26): every connection is encrypted, and
- * clients must know this key pair's public key. Whether the socket binds or connects does not
- * matter. Keys are Z85 strings of 40 characters, as {@link curveKeyPair} makes them.
+ * This transport is a CURVE **server** (ZMTP-CURVE, RFC 26): the shared shape of `@zrpc/channel`
+ * (every transport takes the same `curve` option). Keys are 40 characters of Z85 or 32 bytes.
+ * With `allowedClientKeys` or `authorize`, the socket runs in a ZeroMQ context of its own (the ZAP
+ * handler, RFC 27, lives at `inproc://zeromq.zap.01` of that context), so its `inproc://`
+ * endpoints are not reachable from sockets of other contexts; `address` is then the client's IP
+ * address (libzmq does not tell the port).
  */
-export interface CurveServerOptions {
-  /** This socket's public key (Z85). Give it to the clients; libzmq does not need it here. */
-  readonly publicKey?: string;
-  /** This socket's secret key (Z85). Keep it private. */
-  readonly secretKey: string;
-  /**
-   * Which clients may connect, by CURVE public key (Z85): a list, or a function deciding per key
-   * (and the client's IP address). Every other key is refused during the handshake (ZAP status
-   * 400; the client sees an authentication failure, `onAuthFailure` here gets the key). Without
-   * it, any client that knows the server's public key is accepted: the traffic is encrypted but
-   * the clients are not authenticated. With it, the socket runs in a ZeroMQ context of its own
-   * (the ZAP handler, RFC 27, lives at `inproc://zeromq.zap.01` of that context), so its
-   * `inproc://` endpoints are not reachable from sockets of other contexts.
-   */
-  readonly allowedClientKeys?: Iterable<string> | ((publicKey: string, address: string) => boolean);
-}
+export type CurveServerOptions = ChannelCurveServerOptions;
 
-/**
- * This transport is a CURVE **client**: it encrypts its connections and authenticates the server
- * by its public key. Keys are Z85 strings of 40 characters.
- */
-export interface CurveClientOptions {
-  /** The server's public key (Z85): a server with another key fails the handshake. */
-  readonly serverKey: string;
-  /** This client's public key (Z85); with `secretKey`, or both left out to use a fresh pair. */
-  readonly publicKey?: string;
-  /** This client's secret key (Z85). */
-  readonly secretKey?: string;
-}
+/** This transport is a CURVE **client** (the shared shape of `@zrpc/channel`). */
+export type CurveClientOptions = ChannelCurveClientOptions;
 
 /** CURVE security of a transport: {@link CurveServerOptions} or {@link CurveClientOptions}. */
-export type CurveOptions = CurveServerOptions | CurveClientOptions;
+export type CurveOptions = ChannelCurveOptions;
 
-/** A peer failed the security handshake with this transport. */
-export interface AuthFailure {
-  /**
-   * `"auth"`: a CURVE key was refused (by this server's `allowedClientKeys`, or by the server
-   * this client talks to); `"protocol"`: the peers could not agree (a plaintext peer meeting a
-   * CURVE one: `ERR_ZMTP_MECHANISM_MISMATCH`, or a wrong server key: `ERR_ZMTP_CRYPTOGRAPHIC`);
-   * `"other"`: the handshake broke off without detail (often the other side refused it).
-   */
-  readonly kind: "auth" | "protocol" | "other";
-  /** The endpoint of the connection, or the client's IP address for a refused key. */
-  readonly address: string;
-  /** The refused client key (Z85), on the server side of an `"auth"` failure. */
-  readonly publicKey?: string;
-  /** One line saying what happened, naming the key or endpoint. */
-  readonly message: string;
-  /** The zeromq.js event error (with its `code` or `status`), when there is one. */
-  readonly error?: Error;
-}
+/**
+ * A peer failed the security handshake with this transport (`CurveAuthFailure` of
+ * `@zrpc/channel`). `"protocol"` covers a plaintext peer meeting a CURVE one
+ * (`ERR_ZMTP_MECHANISM_MISMATCH`) and a wrong server key (`ERR_ZMTP_CRYPTOGRAPHIC`); `error` is
+ * the zeromq.js event error (with its `code` or `status`), when there is one.
+ */
+export type AuthFailure = CurveAuthFailure;
 
 /** Default ZMQ_SNDHWM of a ROUTER transport: 0, no limit (see `sendHighWaterMark`). */
 export const ROUTER_SEND_HIGH_WATER_MARK = 0;
@@ -83,9 +59,11 @@ export interface ZeromqTransportOptions extends SocketTransportOptions {
    */
   onError?: (error: Error) => void;
   /**
-   * CURVE encryption and authentication (ZMTP-CURVE): `{ secretKey, allowedClientKeys? }` makes
-   * this socket a CURVE server, `{ serverKey }` a CURVE client. Default: none (plaintext, as
-   * zerorpc-python). A CURVE server refuses plaintext peers and the reverse.
+   * CURVE encryption and authentication (ZMTP-CURVE): `{ secretKey, allowedClientKeys?,
+   * authorize? }` makes this socket a CURVE server, `{ serverKey }` a CURVE client. Default: none
+   * (plaintext, as zerorpc-python); through {@link zeromq}, the caller's `curve` option
+   * (`connect(..., { curve })`, `server.bind(..., { curve })`) when the factory sets none. A CURVE
+   * server refuses plaintext peers and the reverse.
    */
   curve?: CurveOptions;
   /**
@@ -164,7 +142,7 @@ export interface ResolvedOptions extends ResolvedSocketOptions {
   readonly routingId: string | Uint8Array | undefined;
   readonly subscribe: readonly (string | Uint8Array)[];
   readonly onError: ((error: Error) => void) | undefined;
-  readonly curveServer: CurveServerOptions | undefined;
+  readonly curveServer: ResolvedCurveServer | undefined;
   readonly curveClient: { serverKey: string; publicKey: string | undefined; secretKey: string | undefined } | undefined;
   readonly onAuthFailure: ((failure: AuthFailure) => void) | undefined;
   readonly closeOnAuthFailure: boolean;
@@ -176,17 +154,42 @@ function optionalInteger(name: string, value: number | undefined, min: number): 
   return value === undefined ? undefined : integerOption(name, value, 0, min);
 }
 
+/**
+ * A CURVE server after validation: keys as Z85 text (what zeromq.js takes), and what its ZAP
+ * handler asks about each client, if anything.
+ * @internal
+ */
+export interface ResolvedCurveServer {
+  readonly secretKey: string;
+  readonly publicKey: string | undefined;
+  /** `allowedClientKeys` as a test of one key (Z85) and address. */
+  readonly allowed: ((publicKey: string, address: string) => boolean) | undefined;
+  readonly authorize: ((client: CurveClientIdentity) => boolean | Promise<boolean>) | undefined;
+}
+
+/** True when the server asks a ZAP handler about each client (an allow-list or a hook). */
+export function needsZap(server: ResolvedCurveServer | undefined): boolean {
+  return server !== undefined && (server.allowed !== undefined || server.authorize !== undefined);
+}
+
 function curveKey(name: string, value: unknown): string {
-  if (!isCurveKey(value)) {
-    throw new TypeError(`curve.${name} must be a CURVE key: 40 characters of Z85 (see curveKeyPair()), got ${typeof value === "string" ? `${value.length} characters` : typeof value}`);
+  return curveKeyText(`curve.${name}`, value);
+}
+
+function allowedKeys(allowed: CurveServerOptions["allowedClientKeys"]): ResolvedCurveServer["allowed"] {
+  if (allowed === undefined) return undefined;
+  if (typeof allowed === "function") return allowed;
+  if (typeof allowed !== "object" || allowed === null || typeof (allowed as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
+    throw new TypeError("curve.allowedClientKeys must be a list of CURVE public keys or a function (publicKey, address) => boolean");
   }
-  return value;
+  const keys = new Set([...(allowed as Iterable<unknown>)].map((key, index) => curveKey(`allowedClientKeys[${index}]`, key)));
+  return (key) => keys.has(key);
 }
 
 function resolveCurve(curve: CurveOptions | undefined): Pick<ResolvedOptions, "curveServer" | "curveClient"> {
   if (curve === undefined) return { curveServer: undefined, curveClient: undefined };
   if (typeof curve !== "object" || curve === null) throw new TypeError("curve must be an object");
-  if ("serverKey" in curve && curve.serverKey !== undefined) {
+  if (isCurveClientOptions(curve)) {
     const { publicKey, secretKey } = curve;
     if ((publicKey === undefined) !== (secretKey === undefined)) {
       throw new TypeError("curve.publicKey and curve.secretKey go together (or leave both out for a fresh pair)");
@@ -200,16 +203,19 @@ function resolveCurve(curve: CurveOptions | undefined): Pick<ResolvedOptions, "c
       },
     };
   }
-  const server = curve as CurveServerOptions;
-  curveKey("secretKey", server.secretKey);
-  if (server.publicKey !== undefined) curveKey("publicKey", server.publicKey);
-  let allowed = server.allowedClientKeys;
-  if (allowed !== undefined && typeof allowed !== "function") {
-    const keys = [...allowed];
-    keys.forEach((key, index) => curveKey(`allowedClientKeys[${index}]`, key));
-    allowed = keys;
+  const server = curve;
+  if (server.authorize !== undefined && typeof server.authorize !== "function") {
+    throw new TypeError(`curve.authorize must be a function ({ publicKey, address }) => boolean | Promise<boolean>, got ${typeof server.authorize}`);
   }
-  return { curveServer: { ...server, ...(allowed !== undefined && { allowedClientKeys: allowed }) }, curveClient: undefined };
+  return {
+    curveServer: {
+      secretKey: curveKey("secretKey", server.secretKey),
+      publicKey: server.publicKey === undefined ? undefined : curveKey("publicKey", server.publicKey),
+      allowed: allowedKeys(server.allowedClientKeys),
+      authorize: server.authorize,
+    },
+    curveClient: undefined,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { Buffer } from "node:buffer";
 import { Dealer, Publisher, Pull, Push, Router, Subscriber } from "zeromq";
 import type { Context, Readable, Socket, Writable } from "zeromq";
 import { curveKeyPair } from "./curve.js";
+import { needsZap } from "./options.js";
 import type { ResolvedOptions } from "./options.js";
 import type { TransportKind } from "@zrpc/channel";
 
@@ -15,7 +16,7 @@ export interface SocketParts {
   readonly writer: Writable | undefined;
 }
 
-/** The ZAP domain of CURVE servers with an allow-list (any non-empty value makes libzmq ask ZAP). */
+/** The ZAP domain of CURVE servers with an allow-list or an authorize hook (any non-empty value makes libzmq ask ZAP). */
 const ZAP_DOMAIN = "zrpc";
 
 /** CURVE socket options, in the order zeromq.js must set them (keys before the mechanism flag). */
@@ -26,8 +27,8 @@ function curveSocketOptions(options: ResolvedOptions): Record<string, string | b
       curveSecretKey: server.secretKey,
       ...(server.publicKey !== undefined && { curvePublicKey: server.publicKey }),
       curveServer: true,
-      // With an allow-list, refuse every client while no ZAP handler answers (fail closed).
-      ...(server.allowedClientKeys !== undefined && { zapDomain: ZAP_DOMAIN, zapEnforceDomain: true }),
+      // With an allow-list or a hook, refuse every client while no ZAP handler answers (fail closed).
+      ...(needsZap(server) && { zapDomain: ZAP_DOMAIN, zapEnforceDomain: true }),
     };
   }
   const client = options.curveClient;

@@ -8,7 +8,7 @@ import type { Event as ZmqEvent, Readable, Socket, Writable } from "zeromq";
 import { ZapHandler } from "./curve.js";
 import { TransportError } from "./errors.js";
 import { ConnectionWatchers, Fifo, SINGLE_PEER, TransportInbox, envelopeKey, joinDealerFrames, joinRouterFrames, joinSingleFrame, openSocketTransport, socketShorthands, splitDealerFrames, splitRouterFrames } from "@zrpc/channel";
-import { resolveOptions } from "./options.js";
+import { needsZap, resolveOptions } from "./options.js";
 import type { AuthFailure, ResolvedOptions, ZeromqTransportOptions } from "./options.js";
 import { createSocket } from "./socket.js";
 import type { ConnectionEvent, Peer, SocketShorthands, Transport, TransportKind, TransportMessage } from "@zrpc/channel";
@@ -162,11 +162,11 @@ class ZeromqSocketTransport implements ZeromqTransport {
     this.#onError = options.onError;
     this.#onAuthFailure = options.onAuthFailure;
     this.#closeOnAuthFailure = options.closeOnAuthFailure;
-    const allowed = options.curveServer?.allowedClientKeys;
+    const server = options.curveServer;
     this.#zap =
-      allowed === undefined || context === undefined
+      server === undefined || !needsZap(server) || context === undefined
         ? undefined
-        : new ZapHandler(context, allowed, (publicKey, address, why) =>
+        : new ZapHandler(context, server, ({ publicKey, address, why }) =>
             this.#authFailed({
               kind: "auth",
               address,
@@ -630,9 +630,9 @@ export async function createZeromqTransport(
   options: ZeromqTransportOptions = {},
 ): Promise<ZeromqTransport> {
   const resolved = resolveOptions(kind, options);
-  // A CURVE server with an allow-list gets a context of its own for its ZAP handler, so it never
+  // A CURVE server with an allow-list or an authorize hook gets a context of its own for its ZAP handler, so it never
   // meets another ZAP handler of the process (there is one endpoint per context).
-  const context = resolved.curveServer?.allowedClientKeys === undefined ? undefined : new Context();
+  const context = needsZap(resolved.curveServer) ? new Context() : undefined;
   const transport = new ZeromqSocketTransport(kind, resolved, context);
   return await openSocketTransport(transport, resolved, () => transport.init());
 }

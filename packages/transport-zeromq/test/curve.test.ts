@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { TransportError, bindRouter, connectDealer, createZeromqTransport, curveKeyPair, isCurveKey } from "../src/index.js";
 import type { AuthFailure } from "../src/index.js";
-import { z85Encode } from "../src/curve.js";
+import { z85Encode } from "@zrpc/channel";
 import { LOOPBACK, bytes, reader, text, track } from "./helpers.js";
 
 /** Resolves with the first failure reported, or rejects after `ms`. */

@@ -1,5 +1,7 @@
-// One ZMTP connection over a node:net socket: greeting and NULL handshake, heartbeats, the
-// bounded send queue with its batched writer, and paused reading.
+// One ZMTP connection over a node:net socket: greeting and NULL handshake (or the CURVE one of
+// curve/session.ts, chosen once per connection), heartbeats, the bounded send queue with its
+// batched writer, and paused reading. A little over 600 lines: the CURVE hooks are the few that
+// need this class's private state; the mechanism itself lives in curve/.
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import type { Peer } from "@zrpc/channel";
@@ -7,6 +9,9 @@ import { ZmtpDecoder } from "./decoder.js";
 import type { DecoderSink } from "./decoder.js";
 import { encodeBatch } from "./encoder.js";
 import type { OutEntry, OutFrame } from "./encoder.js";
+import { CurveSession } from "./curve/session.js";
+import type { HandshakeFailure } from "./curve/handshake.js";
+import type { CurveSessionOwner } from "./curve/session.js";
 import { ZmtpError } from "./errors.js";
 import type { ZmtpErrorCode } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
@@ -16,10 +21,12 @@ import {
   encodeCommand,
   encodeError,
   encodeGreeting,
+  encodeMetadata,
   encodePing,
   encodePong,
   encodeReady,
   encodeSubscriptionMessage,
+  MECHANISM_MISMATCH,
   parseProperties,
 } from "./protocol.js";
 import type { Greeting, SocketType } from "./protocol.js";
@@ -56,6 +63,11 @@ export interface ConnectionOwner {
   onHeartbeat(connection: ZmtpConnection, type: "ping" | "pong"): void;
   /** The send queue went from full (or unwritable) back to having room. */
   onWritable(connection: ZmtpConnection): void;
+  /**
+   * A CURVE handshake failed (or a peer's greeting named another security mechanism); `error` is
+   * what the connection closes with.
+   */
+  onAuthFailure?(connection: ZmtpConnection, failure: HandshakeFailure, error: ZmtpError): void;
   /** The connection has closed; `error` says why when it was not a normal close. */
   onClose(connection: ZmtpConnection, error: Error | undefined): void;
   /** Asks for {@link ZmtpConnection.scheduledFlush} to run soon (once per tick for all connections). */
@@ -100,6 +112,8 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   /** PUB: the peer's subscriptions (a multiset) and how many of them are empty (match all). */
   readonly subscriptions: Uint8Array[] = [];
   matchAll = 0;
+  /** The peer's address (`ip:port` over TCP, else the endpoint). */
+  readonly peerAddress: string;
   /** Set by the owner while it keeps this connection in its round-robin / routing tables. */
   attached = false;
 
@@ -107,6 +121,15 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   readonly #options: ResolvedOptions;
   readonly #socketType: SocketType;
   readonly #decoder: ZmtpDecoder;
+  /** The CURVE side, on a socket with the `curve` option only. */
+  readonly #curve: CurveSession | undefined;
+  /** Encodes a batch: plain ZMTP frames, or CURVE MESSAGE commands once that handshake is done. */
+  #encode: (entries: readonly OutEntry[]) => Buffer[] = encodeBatch;
+  /**
+   * The state in which message frames are accepted: STATE_OPEN for NULL; never for CURVE (its
+   * frames come in MESSAGE commands), so that the per-message check stays a single comparison.
+   */
+  readonly #plainOpen: number;
   #state = STATE_GREETING;
   #closeError: Error | undefined;
   #firstBytes: Uint8Array = EMPTY_BYTES;
@@ -136,7 +159,21 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
     this.#owner = owner;
     this.#options = options;
     this.#socketType = socketType;
-    this.#decoder = new ZmtpDecoder(this, options);
+    this.peerAddress = socket.remoteAddress === undefined ? endpoint : `${socket.remoteAddress}:${String(socket.remotePort)}`;
+    const curve = options.curve;
+    this.#decoder = new ZmtpDecoder(this, options, curve === undefined ? "NULL" : "CURVE");
+    this.#plainOpen = curve === undefined ? STATE_OPEN : -1;
+    this.#curve =
+      curve === undefined
+        ? undefined
+        : new CurveSession({
+            config: curve,
+            owner: this.#curveOwner(),
+            address: this.peerAddress,
+            metadata: encodeMetadata(socketType, options.routingId),
+            maxMessageSize: options.maxMessageSize,
+            maxFramesPerMessage: options.maxFramesPerMessage,
+          });
     const hwm = options.sendHighWaterMark;
     this.#batchMessages = hwm > 0 ? Math.min(hwm, BATCH_MESSAGES) : BATCH_MESSAGES;
   }
@@ -155,7 +192,9 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
       this.#closeError ??= error;
     });
     socket.on("close", () => this.#onSocketClose());
-    socket.write(GREETING);
+    const curve = this.#curve;
+    socket.write(curve === undefined ? GREETING : encodeGreeting("CURVE", curve.server));
+    curve?.prepare();
     if (this.#options.handshakeTimeout > 0) {
       this.#handshakeTimer = setTimeout(() => {
         this.destroy(
@@ -252,7 +291,7 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
     this.#queuedMessages = 0;
     this.#queuedBytes = 0;
     const socket = this.socket;
-    const parts = encodeBatch(entries);
+    const parts = this.#encode(entries);
     let writable: boolean;
     if (parts.length === 1) {
       writable = socket.write(parts[0] as Buffer);
@@ -327,6 +366,7 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
 
   #onSocketClose(): void {
     clearTimeout(this.#endTimer);
+    if (this.#curve !== undefined && this.#state !== STATE_OPEN) this.#curveClosedEarly(this.#curve);
     // The peer closed while our reading was paused: what it sent before is still ours to deliver.
     if (this.#state === STATE_OPEN) this.#decoder.drainHeld();
     this.#state = STATE_CLOSED;
@@ -337,7 +377,8 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
 
   /** Closes with a protocol or limit error, after sending an ERROR command when `reason` is given. */
   #reject(error: ZmtpError, reason?: string): void {
-    if (reason !== undefined && this.#state !== STATE_CLOSED) {
+    // After a CURVE handshake, a plaintext ERROR would break the peer's framing: just close.
+    if (reason !== undefined && this.#state !== STATE_CLOSED && !(this.#curve?.established ?? false)) {
       this.socket.write(encodeError(reason));
       this.end(1000, error);
       return;
@@ -381,18 +422,35 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
   onGreeting(greeting: Greeting): void {
     this.greeting = greeting;
     this.#state = STATE_READY_WAIT;
+    if (this.#curve !== undefined) {
+      this.#curve.onGreeting(greeting);
+      return;
+    }
     this.socket.write(encodeReady(this.#socketType, this.#options.routingId));
   }
 
   /** @internal */
   onCommand(name: string, data: Uint8Array): void {
     if (this.#state === STATE_READY_WAIT) {
-      if (name === "READY") this.#onReady(data);
+      if (this.#curve !== undefined) this.#curve.onHandshakeCommand(name, data);
+      else if (name === "READY") this.#onReady(data);
       else if (name === "ERROR") this.#onPeerError(data);
       else this.#reject(this.#error("protocol", `expected READY during the handshake, got ${name}`));
       return;
     }
     if (this.#state !== STATE_OPEN) return;
+    if (this.#curve !== undefined) {
+      // CURVE: after the handshake only MESSAGE commands; the commands inside them come back
+      // through #onOpenCommand.
+      if (name === "MESSAGE") this.#curve.onMessageCommand(data);
+      else this.#reject(this.#error("protocol", `plaintext ${name} command after the CURVE handshake (only MESSAGE commands may follow it)`));
+      return;
+    }
+    this.#onOpenCommand(name, data);
+  }
+
+  /** A command on an open connection (a plain one, or one from inside a CURVE MESSAGE). */
+  #onOpenCommand(name: string, data: Uint8Array): void {
     switch (name) {
       case "PING":
         this.#onPing(data);
@@ -421,8 +479,14 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
 
   /** @internal */
   onMessage(frames: Uint8Array[]): void {
-    if (this.#state !== STATE_OPEN) {
-      this.#reject(this.#error("protocol", "message before the handshake completed"));
+    if (this.#state !== this.#plainOpen) {
+      if (this.#curve !== undefined && this.#state === STATE_OPEN) {
+        this.#curve.onDataFrames(frames);
+        return;
+      }
+      this.#reject(
+        this.#error("protocol", this.#curve !== undefined && this.#state === STATE_OPEN ? "plaintext message frame on a CURVE connection" : "message before the handshake completed"),
+      );
       return;
     }
     this.#owner.onFrames(this, frames);
@@ -430,28 +494,73 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
 
   /** @internal */
   onError(error: ZmtpError): void {
-    this.destroy(new ZmtpError(error.code as ZmtpErrorCode, `${error.message} (peer of ${this.endpoint})`, { endpoint: this.endpoint }));
+    const wrapped = new ZmtpError(error.code as ZmtpErrorCode, `${error.message} (peer of ${this.endpoint})`, { endpoint: this.endpoint });
+    if (error.message.startsWith(MECHANISM_MISMATCH)) {
+      if (this.#curve !== undefined) this.#curve.failure = { kind: "protocol", message: wrapped.message };
+      this.#owner.onAuthFailure?.(this, { kind: "protocol", message: wrapped.message }, wrapped);
+    }
+    this.destroy(wrapped);
   }
+
+  // ------------------------------------------------------------------ CURVE
+
+  /** The connection as its CURVE session sees it. */
+  #curveOwner(): CurveSessionOwner {
+    return {
+      isClosed: () => this.#state === STATE_CLOSED,
+      write: (bytes) => this.socket.write(bytes),
+      opened: (metadata) => {
+        this.#encode = (entries) => (this.#curve as CurveSession).encodeBatch(entries);
+        this.#decoder.setMaxCommandSize(Math.max(this.#options.maxCommandSize, (this.#curve as CurveSession).maxCommandSize));
+        this.#onReady(metadata);
+      },
+      failed: (failure) => {
+        const code = failure.kind === "auth" ? "auth" : "protocol";
+        const error = new ZmtpError(code, `${failure.message} (peer of ${this.endpoint})`, { endpoint: this.endpoint, ...(failure.error !== undefined && { cause: failure.error }) });
+        this.#owner.onAuthFailure?.(this, failure, error);
+        this.#reject(error, failure.reply);
+      },
+      frames: (frames) => this.#owner.onFrames(this, frames),
+      command: (name, data) => this.#onOpenCommand(name, data),
+      metadataProblem: (metadata) => this.#metadataProblem(metadata),
+      broken: (code, message) => this.#reject(this.#error(code, message)),
+    };
+  }
+
+  /** The connection closed before its CURVE handshake completed: report it (once). */
+  #curveClosedEarly(curve: CurveSession): void {
+    const report = curve.closedEarlyReport(this.greeting !== undefined, this.#closeError, this.endpoint);
+    if (report === undefined) return;
+    this.#closeError = report.error;
+    this.#owner.onAuthFailure?.(this, report.failure, report.error);
+  }
+
 
   #error(code: "protocol" | "limit", message: string): ZmtpError {
     return new ZmtpError(code, `${message} (peer of ${this.endpoint})`, { endpoint: this.endpoint });
   }
 
-  #onReady(data: Uint8Array): void {
+  /** Why the peer's metadata (READY properties) is unacceptable, if it is. */
+  #metadataProblem(data: Uint8Array): { message: string; reply: string } | undefined {
     const properties = parseProperties(data);
-    if (typeof properties === "string") {
-      this.#reject(this.#error("protocol", `malformed READY: ${properties}`), "malformed READY");
-      return;
-    }
+    if (typeof properties === "string") return { message: `malformed READY: ${properties}`, reply: "malformed READY" };
     const type = properties.get("socket-type");
     const typeName = type === undefined ? "" : Buffer.from(type).toString("latin1");
     if (!compatibleSocketTypes(this.#socketType, typeName)) {
-      this.#reject(
-        this.#error("protocol", `incompatible peer Socket-Type ${JSON.stringify(typeName)} for a ${this.#socketType} socket`),
-        "Invalid socket type",
-      );
+      return { message: `incompatible peer Socket-Type ${JSON.stringify(typeName)} for a ${this.#socketType} socket`, reply: "Invalid socket type" };
+    }
+    return undefined;
+  }
+
+  #onReady(data: Uint8Array): void {
+    const problem = this.#metadataProblem(data);
+    if (problem !== undefined) {
+      this.#reject(this.#error("protocol", problem.message), problem.reply);
       return;
     }
+    const properties = parseProperties(data) as Map<string, Uint8Array>;
+    const type = properties.get("socket-type");
+    const typeName = type === undefined ? "" : Buffer.from(type).toString("latin1");
     this.peerSocketType = typeName;
     const identity = properties.get("identity");
     // Identities starting with a zero octet are reserved (37/ZMTP); such a peer gets a generated id.

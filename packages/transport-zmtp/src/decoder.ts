@@ -25,7 +25,7 @@ import type { Greeting } from "./protocol.js";
  * @internal
  */
 export interface DecoderSink {
-  /** The peer's 64-octet greeting, validated (signature, version 3+, NULL mechanism). */
+  /** The peer's 64-octet greeting, validated (signature, version 3+, our mechanism). */
   onGreeting(greeting: Greeting): void;
   /** One command frame: its name and the data after the name (a view; copy to keep it). */
   onCommand(name: string, data: Uint8Array): void;
@@ -85,7 +85,8 @@ export class ZmtpDecoder {
   readonly #sink: DecoderSink;
   readonly #maxMessageSize: number;
   readonly #maxFrames: number;
-  readonly #maxCommandSize: number;
+  #maxCommandSize: number;
+  readonly #mechanism: string;
   readonly #allocate: (size: number) => Uint8Array;
 
   #phase = PHASE_GREETING;
@@ -116,13 +117,20 @@ export class ZmtpDecoder {
   /**
    * @param sink - receives greeting, commands, messages and the error
    * @param limits - size and frame-count limits
+   * @param mechanism - the security mechanism the peer's greeting must announce (NULL by default)
    */
-  constructor(sink: DecoderSink, limits: DecoderLimits) {
+  constructor(sink: DecoderSink, limits: DecoderLimits, mechanism = "NULL") {
+    this.#mechanism = mechanism;
     this.#sink = sink;
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFrames = limits.maxFramesPerMessage;
     this.#maxCommandSize = limits.maxCommandSize;
     this.#allocate = limits.allocate ?? defaultAllocate;
+  }
+
+  /** Raises the command size limit (CURVE carries every frame in a MESSAGE command once the handshake is done). */
+  setMaxCommandSize(size: number): void {
+    this.#maxCommandSize = size;
   }
 
   /** True once the decoder stopped (error or {@link stop}). */
@@ -280,7 +288,7 @@ export class ZmtpDecoder {
     const take = Math.min(GREETING_SIZE - this.#greetingLength, chunk.byteLength - at);
     this.#greeting.set(chunk.subarray(at, at + take), this.#greetingLength);
     this.#greetingLength += take;
-    const problem = greetingProblem(this.#greeting, this.#greetingLength);
+    const problem = greetingProblem(this.#greeting, this.#greetingLength, this.#mechanism);
     if (problem !== undefined) {
       this.#fail("protocol", problem);
       return chunk.byteLength;

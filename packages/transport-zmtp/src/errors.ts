@@ -7,11 +7,13 @@ declare module "@zrpc/wire" {
     bind: true;
     /** Connecting or disconnecting an endpoint failed ({@link ZmtpEndpointError}). */
     connect: true;
+    /** CURVE authentication failed: a key was refused ({@link ZmtpError}). */
+    auth: true;
   }
 }
 
 /** The {@link ZrpcError} codes the ZMTP transport raises. */
-export type ZmtpErrorCode = "closed" | "backpressure" | "limit" | "protocol" | "timeout" | "lost-remote";
+export type ZmtpErrorCode = "closed" | "backpressure" | "limit" | "protocol" | "timeout" | "lost-remote" | "auth";
 
 /**
  * An error raised by the ZMTP transport, a {@link ZrpcError} with one of these codes:
@@ -22,6 +24,10 @@ export type ZmtpErrorCode = "closed" | "backpressure" | "limit" | "protocol" | "
  *   is closed; reported through `onError`);
  * - `"protocol"`: a peer broke ZMTP (bad greeting, unknown mechanism, incompatible socket type,
  *   malformed frame or command; that peer's connection is closed; reported through `onError`);
+ *   with CURVE also: a NULL peer meeting a CURVE one (either way), a wrong server key, a malformed
+ *   or out-of-order handshake command, a bad box, a non-increasing nonce, a plaintext frame;
+ * - `"auth"`: CURVE authentication failed: a CURVE server refused the client's key
+ *   (`allowedClientKeys` or `authorize`), on both sides of that connection;
  * - `"timeout"`: a connection did not complete its handshake within `handshakeTimeout`;
  * - `"lost-remote"`: a peer sent nothing within `heartbeatTimeoutMs` after our PING, or within the
  *   TTL of its own PING.

@@ -20,13 +20,24 @@ export interface ZmtpTransportFactory extends TransportFactory {
  * {@link TransportFactory}: `connect(endpoint, { transport: zmtp({ linger: 0 }) })`. It is the
  * default transport of `@zrpc/client`, `@zrpc/server` and `@zrpc/pool`. `options` apply to every
  * socket it opens; `routingId` and `subscribe` apply only to the kinds that have them. An options
- * value wins over what the caller supplies (its `maxMessageSize` over the client's or server's
- * `maxMessageBytes`). Invalid options are reported when a socket is opened.
+ * value wins over what the caller supplies: its `maxMessageSize` over the client's or server's
+ * `maxMessageBytes`, its `curve` over the caller's `curve`, its `onAuthFailure` over the server's
+ * (which logs refused CURVE handshakes). Invalid options are reported when a socket is opened.
  */
 export function zmtp(options: ZmtpFactoryOptions = {}): ZmtpTransportFactory {
-  return defineTransportFactory("zmtp", options, ({ socketOptions, kind, how, endpoint, defaults }) =>
-    createZmtpTransport(kind, { ...socketOptions, ...keepalive(socketOptions, defaults), [how]: endpoint }),
-  );
+  return defineTransportFactory("zmtp", options, ({ socketOptions, kind, how, endpoint, defaults }) => {
+    // The factory's own `curve` wins over the caller's; the caller's failure handler applies only
+    // where a handshake can fail (CURVE) and these options set none.
+    const curve = socketOptions.curve ?? defaults.curve;
+    const onAuthFailure = socketOptions.onAuthFailure ?? (curve === undefined ? undefined : defaults.onAuthFailure);
+    return createZmtpTransport(kind, {
+      ...socketOptions,
+      ...keepalive(socketOptions, defaults),
+      ...(curve !== undefined && { curve }),
+      ...(onAuthFailure !== undefined && { onAuthFailure }),
+      [how]: endpoint,
+    });
+  });
 }
 
 /**

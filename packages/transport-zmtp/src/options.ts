@@ -1,6 +1,9 @@
 import { Buffer } from "node:buffer";
 import { endpointListOption, integerOption, routingIdOption } from "@zrpc/channel";
 import type { ResolvedSocketOptions, SocketTransportOptions, TransportKind } from "@zrpc/channel";
+import type { CurveAuthFailure, CurveOptions } from "@zrpc/channel";
+import { resolveCurve } from "./curve/options.js";
+import type { CurveConfig } from "./curve/options.js";
 import type { ZmtpError } from "./errors.js";
 
 /** Something that happened on a connection of a ZMTP transport, for {@link ZmtpTransportOptions.monitor}. */
@@ -87,6 +90,32 @@ export interface ZmtpTransportOptions extends SocketTransportOptions {
   onError?: (error: ZmtpError | Error) => void;
   /** Receives connection events (handshakes, disconnects, retries, subscriptions), like zmq_socket_monitor. */
   monitor?: (event: ZmtpMonitorEvent) => void;
+  /**
+   * CURVE encryption and authentication (ZMTP-CURVE, RFC 25/26): `{ secretKey, allowedClientKeys?,
+   * authorize? }` makes this socket a CURVE server, `{ serverKey }` a CURVE client, whether it binds
+   * or connects. Keys are 32 bytes or 40 characters of Z85 ({@link curveKeyPair}); a client without
+   * `publicKey`/`secretKey` uses a fresh pair per socket. Default: none (plaintext NULL, as
+   * zerorpc-python). A CURVE socket refuses plaintext peers and the reverse.
+   */
+  curve?: CurveOptions;
+  /**
+   * Called for every failed security handshake (see {@link CurveAuthFailure}): on a CURVE server
+   * for each refused client key (`"auth"`, with the key and the client's address) and each peer
+   * that broke the handshake (`"protocol"`: plaintext peer, wrong server key, malformed command,
+   * bad box) or broke it off (`"other"`: timeout, hang-up); on a client when the server refused it.
+   * Without it, failures go to `onError`, at most 5 a second (then one line counting the rest).
+   */
+  onAuthFailure?: (failure: CurveAuthFailure) => void;
+  /**
+   * Close the transport when an `"auth"` or `"protocol"` handshake failure happens (the key was
+   * refused, the server's key is not `curve.serverKey`, or the peer speaks another security
+   * mechanism): iteration then throws, and `closed` resolves with, a `ZmtpEndpointError` of code
+   * `"connect"` saying so (its `cause` the `ZmtpError` of code `"auth"` or `"protocol"`), so calls
+   * fail at once instead of waiting for their timeout. Default: true for a CURVE client
+   * (`curve.serverKey`), false otherwise. Leave it off on a server: there any refused client would
+   * close it.
+   */
+  closeOnAuthFailure?: boolean;
 }
 
 /**
@@ -148,6 +177,10 @@ export interface ResolvedOptions extends ResolvedSocketOptions {
   readonly subscribe: readonly Uint8Array[];
   readonly onError: ((error: Error) => void) | undefined;
   readonly monitor: ((event: ZmtpMonitorEvent) => void) | undefined;
+  /** CURVE keys and authentication, resolved (undefined: NULL mechanism). */
+  readonly curve: CurveConfig | undefined;
+  readonly onAuthFailure: ((failure: CurveAuthFailure) => void) | undefined;
+  readonly closeOnAuthFailure: boolean;
 }
 
 /** Bytes of a string (UTF-8) or a copy of bytes. */
@@ -189,6 +222,9 @@ export function resolveOptions(kind: TransportKind, options: ZmtpTransportOption
   const heartbeat = aliasedOption(options, "heartbeatMs", "heartbeatIvl");
   const heartbeatMs = integerOption(heartbeat.name, heartbeat.value, defaults.heartbeatMs, 0);
   const heartbeatTimeout = aliasedOption(options, "heartbeatTimeoutMs", "heartbeatTimeout");
+  const curve = resolveCurve(options.curve);
+  if (options.onAuthFailure !== undefined && typeof options.onAuthFailure !== "function") throw new TypeError("onAuthFailure must be a function");
+  if (options.closeOnAuthFailure !== undefined && typeof options.closeOnAuthFailure !== "boolean") throw new TypeError("closeOnAuthFailure must be a boolean");
   return {
     bind: endpointListOption("bind", options.bind),
     connect: endpointListOption("connect", options.connect),
@@ -209,5 +245,8 @@ export function resolveOptions(kind: TransportKind, options: ZmtpTransportOption
     subscribe: (options.subscribe ?? defaults.subscribe).map(toBytes),
     onError: options.onError,
     monitor: options.monitor,
+    curve,
+    onAuthFailure: options.onAuthFailure,
+    closeOnAuthFailure: options.closeOnAuthFailure ?? curve?.role === "client",
   };
 }

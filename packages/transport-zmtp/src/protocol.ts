@@ -41,16 +41,23 @@ export function compatibleSocketTypes(ours: SocketType, peerType: string): boole
   return COMPATIBLE[ours].includes(peerType);
 }
 
-/** Our greeting: signature `ff 00*8 7f`, version 3.1, mechanism "NULL" padded to 20, as-server 0, filler. */
-export function encodeGreeting(): Buffer {
+/**
+ * Our greeting: signature `ff 00*8 7f`, version 3.1, the mechanism ("NULL" or "CURVE") padded to
+ * 20, as-server (1 for a CURVE server), filler.
+ */
+export function encodeGreeting(mechanism: "NULL" | "CURVE" = "NULL", asServer = false): Buffer {
   const greeting = Buffer.alloc(GREETING_SIZE);
   greeting[0] = 0xff;
   greeting[9] = 0x7f;
   greeting[10] = 3;
   greeting[11] = 1;
-  greeting.write("NULL", 12, "latin1");
+  greeting.write(mechanism, 12, "latin1");
+  greeting[32] = asServer ? 1 : 0;
   return greeting;
 }
+
+/** The start of the reason {@link greetingProblem} gives when the peer runs another security mechanism. */
+export const MECHANISM_MISMATCH = "security mechanism mismatch";
 
 /** What a peer's greeting announced. */
 export interface Greeting {
@@ -68,9 +75,9 @@ export interface Greeting {
  * Checks the part of a greeting received so far (`length` octets of `bytes`) and returns a
  * reason when it can already be rejected: no `ff` first octet, signature not ending in `7f`, a
  * major version below 3 (ZMTP 1.0 / 2.0 peers: no downgrade), or a complete greeting whose
- * mechanism is not NULL.
+ * mechanism is not ours (`expected`: NULL or CURVE; no downgrade either).
  */
-export function greetingProblem(bytes: Uint8Array, length: number): string | undefined {
+export function greetingProblem(bytes: Uint8Array, length: number, expected = "NULL"): string | undefined {
   if (length > 0 && bytes[0] !== 0xff) return `not a ZMTP greeting: first octet ${hexByte(bytes[0] ?? 0)}, expected ff`;
   if (length > 9 && bytes[9] !== 0x7f) {
     return `not a ZMTP 3 greeting: signature ends with ${hexByte(bytes[9] ?? 0)}, expected 7f`;
@@ -80,7 +87,14 @@ export function greetingProblem(bytes: Uint8Array, length: number): string | und
   }
   if (length >= GREETING_SIZE) {
     const mechanism = mechanismOf(bytes);
-    if (mechanism !== "NULL") return `unsupported security mechanism ${JSON.stringify(mechanism)} (only NULL)`;
+    if (mechanism !== expected) {
+      if (mechanism === "NULL" || mechanism === "CURVE") {
+        return expected === "CURVE"
+          ? `${MECHANISM_MISMATCH}: the peer speaks plaintext (NULL) to this CURVE socket (it has no curve option?)`
+          : `${MECHANISM_MISMATCH}: the peer uses CURVE but this socket is plaintext (NULL; give it the curve option)`;
+      }
+      return `unsupported security mechanism ${JSON.stringify(mechanism)} (only ${expected})`;
+    }
   }
   return undefined;
 }
@@ -146,11 +160,16 @@ export function encodeProperties(properties: ReadonlyArray<readonly [string, Uin
   return out;
 }
 
-/** Our READY command: `Socket-Type`, plus `Identity` for DEALER and ROUTER (empty unless set). */
-export function encodeReady(type: SocketType, identity: Uint8Array | undefined): Buffer {
+/** Our metadata: `Socket-Type`, plus `Identity` for DEALER and ROUTER (empty unless set). */
+export function encodeMetadata(type: SocketType, identity: Uint8Array | undefined): Buffer {
   const properties: [string, Uint8Array][] = [["Socket-Type", Buffer.from(type, "latin1")]];
   if (type === "DEALER" || type === "ROUTER") properties.push(["Identity", identity ?? EMPTY]);
-  return encodeCommand("READY", encodeProperties(properties));
+  return encodeProperties(properties);
+}
+
+/** Our READY command (NULL mechanism): {@link encodeMetadata}. */
+export function encodeReady(type: SocketType, identity: Uint8Array | undefined): Buffer {
+  return encodeCommand("READY", encodeMetadata(type, identity));
 }
 
 /** An ERROR command with a reason (truncated to 255 printable octets). */

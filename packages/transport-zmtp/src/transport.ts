@@ -11,6 +11,8 @@ import type { ConnectionEvent, Peer, TransportKind, TransportMessage } from "@zr
 import { ZmtpConnection } from "./connection.js";
 import type { ConnectionOwner } from "./connection.js";
 import { handshakeFailure } from "./connection-state.js";
+import { AuthReporter } from "./curve/auth-report.js";
+import type { HandshakeFailure } from "./curve/handshake.js";
 import { Connector } from "./connector.js";
 import type { ConnectorHost } from "./connector.js";
 import { ChunkedBody } from "./encoder.js";
@@ -63,6 +65,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   #closeWaiter: (() => void) | undefined;
 
   readonly #inbox: TransportInbox;
+  readonly #auth: AuthReporter;
   /** State of each connect endpoint, for watchConnections(). */
   readonly #watchers = new ConnectionWatchers();
 
@@ -81,6 +84,13 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
       this.#resolveClosed = resolve;
     });
     if (kind === "sub") this.#subscriptions.push(...options.subscribe);
+    this.#auth = new AuthReporter({
+      kind,
+      onAuthFailure: options.onAuthFailure,
+      closeOnAuthFailure: options.closeOnAuthFailure,
+      report: (error) => this.#report(error),
+      shutdown: (error) => void this.#close(error),
+    });
     this.#connectorHost = {
       reconnectInterval: options.reconnectInterval,
       reconnectMaxInterval: options.reconnectMaxInterval,
@@ -273,6 +283,11 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   }
 
   /** @internal */
+  onAuthFailure(connection: ZmtpConnection, failure: HandshakeFailure, error: ZmtpError): void {
+    if (!this.#closing) this.#auth.failed(connection.endpoint, connection.peerAddress, failure, error);
+  }
+
+  /** @internal */
   onSubscription(connection: ZmtpConnection, topic: Uint8Array, subscribe: boolean): void {
     if (this.kind !== "pub") return;
     const subscriptions = connection.subscriptions;
@@ -329,7 +344,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
     }
     for (const listener of this.#listeners) listener.connections.delete(connection);
     this.#monitor({ type: "disconnect", endpoint: connection.endpoint, ...(error === undefined ? {} : { error }) });
-    if (error !== undefined && !this.#closing) this.#report(error);
+    if (error !== undefined && !this.#closing && !this.#auth.reported(error)) this.#report(error);
     const connector = this.#connectors.find((candidate) => candidate.connection === connection);
     if (connector !== undefined && !this.#closing) {
       const endpoint = connector.endpoint;
@@ -556,15 +571,21 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
   // ------------------------------------------------------------------ closing
 
   close(): Promise<void> {
+    return this.#close(undefined);
+  }
+
+  /** Closes; `error` (a refused CURVE handshake) is what iteration throws and `closed` resolves with. */
+  #close(error: Error | undefined): Promise<void> {
     if (this.#closeDone !== undefined) return this.#closeDone;
     this.#closing = true;
+    this.#auth.stop();
     this.#watchers.clear();
-    this.#inbox.end();
-    this.#closeDone = this.#finishClose();
+    this.#inbox.end(error);
+    this.#closeDone = this.#finishClose(error);
     return this.#closeDone;
   }
 
-  async #finishClose(): Promise<void> {
+  async #finishClose(error: Error | undefined): Promise<void> {
     const servers = this.#listeners.splice(0).map((listener) => closeServer(listener.server));
     const linger = this.#options.linger;
     const started = Date.now();
@@ -585,7 +606,7 @@ export class ZmtpSocketTransport implements ZmtpTransport, ConnectionOwner {
         else connection.end(grace);
       }
       await Promise.all([allClosed, ...servers]);
-      this.#resolveClosed(undefined);
+      this.#resolveClosed(error);
     }
   }
 

@@ -1,9 +1,11 @@
 // `zrpc call ENDPOINT METHOD [ARGS...]`: one call from the shell, results as JSON lines.
 import { ConnectError, DEFAULT_CONNECT_TIMEOUT_MS, RemoteError, connect } from "@zrpc/client";
+import type { CurveClientOptions } from "@zrpc/channel";
 import type { Client } from "@zrpc/client";
 import { parseAddress } from "../address.js";
 import type { Address } from "../address.js";
 import { CALL_COMMAND_OPTIONS, parseCommandLine, secondsOption } from "../argv.js";
+import { readKeyPairFile, readPublicKeyOption } from "../curve-keys.js";
 import { tracingFactory } from "../debug.js";
 import { UsageError } from "../errors.js";
 import { JsonSyntaxError, formatJson, parseJson } from "../json.js";
@@ -23,6 +25,13 @@ export const CLIENT_OPTIONS_HELP = `      --connect-timeout SEC  how long to wai
       --transport T          zmtp (pure-TypeScript ZMTP, no native addon; the default) or zeromq
                              (zeromq.js, libzmq); either reaches a server on either, or
                              zerorpc-python; zeromq needs: npm install @zrpc/transport-zeromq
+      --curve-server-key K   encrypt with CURVE and accept only the server with public key K:
+                             40 characters of Z85, or @FILE (a .key certificate, or a file
+                             holding the key), as zrpc run prints it
+      --curve-secret-key-file F
+                             this client's key pair, from F (a .key_secret certificate of
+                             zrpc keygen, or the secret key alone); default: a new pair per
+                             run (for servers that accept any client key)
   -d, --debug                print every zerorpc event sent and received on stderr`;
 
 /**
@@ -77,7 +86,8 @@ Examples:
   zrpc call 4242 echo hello '{"a": [1, 2.5, null]}'
   zrpc call --json 4242 add 1 2
   zrpc call --raw 4242 echo '{not json'
-  zrpc call --transport zmtp 4242 add 1 2`;
+  zrpc call --transport zmtp 4242 add 1 2
+  zrpc call --curve-server-key @keys/server.key 4242 add 1 2`;
 
 
 /** How `zrpc call` reads its ARGS: JSON where it parses (`auto`), JSON only (`--json`), strings (`--raw`). */
@@ -127,6 +137,8 @@ export interface ClientSettings {
   readonly transport: TransportName;
   /** Print every event sent and received on stderr (`--debug`). */
   readonly debug: boolean;
+  /** CURVE (`--curve-server-key`, `--curve-secret-key-file`), when asked for. */
+  readonly curve?: CurveClientOptions;
   /** Loads @zrpc/transport-zeromq (for tests); default: import it. */
   readonly loadZeromq?: ZeromqLoader;
 }
@@ -144,21 +156,41 @@ export async function openClient(address: Address, settings: ClientSettings): Pr
     ...(settings.loadZeromq !== undefined && { loadZeromq: settings.loadZeromq }),
   });
   const transport = settings.debug ? tracingFactory(factory, (line) => printError(`debug: ${line}`)) : factory;
-  return connect(address.endpoint, { ...options, transport });
+  return connect(address.endpoint, { ...options, transport, ...(settings.curve !== undefined && { curve: settings.curve }) });
 }
 
 /** Default of `--connect-timeout`, in seconds. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = DEFAULT_CONNECT_TIMEOUT_MS / 1000;
 
-/** Reads `--timeout`, `--connect-timeout`, `--heartbeat`, `--transport` and `--debug`. */
+/**
+ * Reads `--curve-server-key` and `--curve-secret-key-file`: `undefined` without them, else the
+ * client's CURVE options (a fresh key pair per socket without a key file). A bad key or key file
+ * is a `KeyFileError` (exit status 2) naming the option and the file.
+ */
+export function curveClientOption(options: Readonly<Record<string, string | true>>): CurveClientOptions | undefined {
+  const serverKey = options["curve-server-key"];
+  const keyFile = options["curve-secret-key-file"];
+  if (serverKey === undefined) {
+    if (typeof keyFile === "string") throw new UsageError("--curve-secret-key-file needs --curve-server-key K (the server's public key)");
+    return undefined;
+  }
+  if (typeof serverKey !== "string") return undefined;
+  const server = readPublicKeyOption("--curve-server-key", serverKey);
+  const pair = typeof keyFile === "string" ? readKeyPairFile("--curve-secret-key-file", keyFile) : undefined;
+  return { serverKey: server, ...(pair !== undefined && { publicKey: pair.publicKey, secretKey: pair.secretKey }) };
+}
+
+/** Reads `--timeout`, `--connect-timeout`, `--heartbeat`, `--transport`, the `--curve-*` options and `--debug`. */
 export function clientSettings(options: Readonly<Record<string, string | true>>): ClientSettings {
-  return {
+  const settings: ClientSettings = {
     heartbeatSeconds: secondsOption("heartbeat", options.heartbeat, 5),
     timeoutSeconds: secondsOption("timeout", options.timeout, 30, true),
     connectTimeoutSeconds: secondsOption("connect-timeout", options["connect-timeout"], DEFAULT_CONNECT_TIMEOUT_SECONDS, true),
     transport: transportOption(options.transport) ?? DEFAULT_TRANSPORT,
     debug: options.debug === true,
   };
+  const curve = curveClientOption(options);
+  return curve === undefined ? settings : { ...settings, curve };
 }
 
 /** What `zrpc call` and `zrpc inspect` work with once their command line is read. */

@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createServer, registry } from "@zrpc/server";
+import type { CurveServerOptions } from "@zrpc/channel";
 import type { Logger, MethodTypesTable, Server, ServerMiddleware, TransportFactory } from "@zrpc/server";
 import { DEFAULT_PORT, parseAddress } from "../address.js";
 import type { Address } from "../address.js";
@@ -14,6 +15,7 @@ import { createCallLog } from "../call-log.js";
 import { deriveTypes } from "../derive-types.js";
 import { CONFIG_FILE_NAMES, findConfigFile, isServerMiddleware, loadConfig, resolveMiddleware } from "../config.js";
 import type { LoadedConfig } from "../config.js";
+import { readAllowList, readKeyPairFile } from "../curve-keys.js";
 import { ConfigError, ModuleLoadError, UsageError, describeError } from "../errors.js";
 import { formatJson } from "../json.js";
 import { displayPath } from "../loader.js";
@@ -49,6 +51,16 @@ Options:
       --transport T    zmtp (pure-TypeScript ZMTP, no native addon) or zeromq (zeromq.js,
                        libzmq) (default: server.transport, else zmtp); clients may use either;
                        zeromq needs: npm install @zrpc/transport-zeromq
+      --curve-secret-key-file F
+                       encrypt every connection with CURVE, with the server key pair
+                       in F (a .key_secret certificate of zrpc keygen, pyzmq or czmq,
+                       or the secret key alone: 40 characters of Z85 or 32 bytes);
+                       prints the public key, which clients pass to --curve-server-key
+      --curve-allow-file F
+                       accept only the clients whose public keys F lists (one Z85 key
+                       a line, # comments), or, for a folder, whose .key certificates
+                       it holds; others are refused and logged (default: any client
+                       that has the server's public key)
       --watch          restart when a module or JSON file under the configuration's folder
                        changes (not node_modules): the new code loads first, then the old
                        server drains and the new one takes over the endpoint; a module that
@@ -73,6 +85,7 @@ Examples:
   zrpc run 0.0.0.0:4242 --config deploy/zrpc.config.ts
   zrpc run 0 --heartbeat 2
   zrpc run 4242 --transport zeromq
+  zrpc run 4242 --curve-secret-key-file keys/server.key_secret --curve-allow-file keys/clients
   zrpc run --watch
   zrpc run 0.0.0.0:4242 --log-format json`;
 
@@ -83,6 +96,8 @@ const OPTIONS = [
   { name: "heartbeat", takesValue: true },
   { name: "grace", takesValue: true },
   { name: "transport", takesValue: true },
+  { name: "curve-secret-key-file", takesValue: true },
+  { name: "curve-allow-file", takesValue: true },
   { name: "types", takesValue: false },
   { name: "verbose", short: "v", takesValue: false },
   { name: "quiet", short: "q", takesValue: false },
@@ -148,11 +163,20 @@ function describeMethods(name: string, config: LoadedConfig, apps: readonly Disc
 }
 
 /**
- * Binds a ROUTER of `transport` to `endpoint` and serves it with `server`; resolves with the
- * endpoints bound (wildcard ports resolved).
+ * Binds a ROUTER of `transport` to `endpoint` (with CURVE when `curve` is given) and serves it
+ * with `server`; resolves with the endpoints bound (wildcard ports resolved).
  */
-async function listen(server: Server, endpoint: string, transport: TransportFactory): Promise<string[]> {
-  return server.bind(endpoint, { transport });
+async function listen(server: Server, endpoint: string, transport: TransportFactory, curve: CurveServerOptions | undefined): Promise<string[]> {
+  return server.bind(endpoint, { transport, ...(curve !== undefined && { curve }) });
+}
+
+/** The start-up lines of a CURVE server: its public key, and who may connect. */
+function describeCurve(curve: ServerCurve): string[] {
+  const allowed =
+    curve.allowList === undefined
+      ? "any client that has this public key (no --curve-allow-file)"
+      : `${plural(curve.allowList.count, "client key")} listed in ${curve.allowList.path}`;
+  return [`CURVE public key: ${curve.options.publicKey}`, `CURVE clients allowed: ${allowed}`];
 }
 
 /** The IPC channel to the `--watch` supervisor, when this process is one of its children. */
@@ -232,10 +256,38 @@ interface RunSettings {
   readonly heartbeat: number | undefined;
   readonly grace: number | undefined;
   readonly transport: TransportName | undefined;
+  /** CURVE (`--curve-secret-key-file`, `--curve-allow-file`), when asked for. */
+  readonly curve: ServerCurve | undefined;
   readonly types: boolean;
   readonly verbose: boolean;
   readonly quiet: boolean;
   readonly log: RunLog;
+}
+
+/** The server's CURVE options and where they came from, for the start-up lines. */
+interface ServerCurve {
+  readonly options: CurveServerOptions & { readonly publicKey: string };
+  /** The allow list's file or folder and its number of keys, when there is one. */
+  readonly allowList: { readonly path: string; readonly count: number } | undefined;
+}
+
+/**
+ * Reads `--curve-secret-key-file` and `--curve-allow-file`: `undefined` without them, else the
+ * server's CURVE options. A bad key file is a `KeyFileError` (exit status 2).
+ */
+function curveServerOption(options: Readonly<Record<string, string | true>>): ServerCurve | undefined {
+  const keyFile = options["curve-secret-key-file"];
+  const allowFile = options["curve-allow-file"];
+  if (typeof keyFile !== "string") {
+    if (typeof allowFile === "string") throw new UsageError("--curve-allow-file needs --curve-secret-key-file F (the server's key pair)");
+    return undefined;
+  }
+  const pair = readKeyPairFile("--curve-secret-key-file", keyFile);
+  const allowed = typeof allowFile === "string" ? readAllowList("--curve-allow-file", allowFile) : undefined;
+  return {
+    options: { publicKey: pair.publicKey, secretKey: pair.secretKey, ...(allowed !== undefined && { allowedClientKeys: allowed }) },
+    allowList: allowed === undefined || typeof allowFile !== "string" ? undefined : { path: allowFile, count: allowed.length },
+  };
 }
 
 /** Runs `zrpc run` with `argv` (after the command name); resolves with the exit status. */
@@ -254,6 +306,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     heartbeat: options.heartbeat === undefined ? undefined : secondsOption("heartbeat", options.heartbeat, 5),
     grace: options.grace === undefined ? undefined : secondsOption("grace", options.grace, 10, true),
     transport: transportOption(options.transport),
+    curve: curveServerOption(options),
     types: options.types === true,
     verbose: options.verbose === true,
     quiet: options.quiet === true,
@@ -323,6 +376,7 @@ async function serve(settings: RunSettings): Promise<number> {
     const name = config.server.name ?? "zrpc";
     const transport = settings.transport ?? config.server.transport ?? DEFAULT_TRANSPORT;
     // Before the server exists: a missing @zrpc/transport-zeromq is reported with what to install.
+    const curve = settings.curve;
     const factory = await transportFactory(transport);
     const logger: Logger = {
       warn: (message, error) => log.warn(`${message}${error === undefined ? "" : `: ${describeError(error)}`}`),
@@ -366,16 +420,21 @@ async function serve(settings: RunSettings): Promise<number> {
     }
     let endpoints: string[];
     try {
-      endpoints = await listen(server, endpoint, factory);
+      endpoints = await listen(server, endpoint, factory, curve?.options);
     } catch (error) {
       await server.close(0);
       throw new RunError(`cannot listen on ${endpoint}: ${(error as Error).message}`, { cause: error });
     }
-    const details = `heartbeat ${heartbeat}s${transport === DEFAULT_TRANSPORT ? "" : `, transport ${transport}`}`;
-    if (log.format === "text") for (const line of describeMethods(name, config, apps)) printLine(line);
+    const details = `heartbeat ${heartbeat}s${transport === DEFAULT_TRANSPORT ? "" : `, transport ${transport}`}${curve === undefined ? "" : ", CURVE"}`;
+    if (log.format === "text") {
+      for (const line of describeMethods(name, config, apps)) printLine(line);
+      if (curve !== undefined) for (const line of describeCurve(curve)) printLine(line);
+    }
+    const curveFields =
+      curve === undefined ? {} : { curve: { public_key: curve.options.publicKey, allowed_clients: curve.allowList?.count ?? null } };
     log.event(
       "listening",
-      { endpoints, name, methods: registry.names(), heartbeat_s: heartbeat, transport, pid: process.pid },
+      { endpoints, name, methods: registry.names(), heartbeat_s: heartbeat, transport, ...curveFields, pid: process.pid },
       { line: `Listening on ${endpoints.join(", ")} (${details}). Quit with CONTROL-C.`, stdout: true },
     );
     await tell(channel, { type: "listening", endpoints });
