@@ -36,6 +36,7 @@ export { ConnectionWatchers } from "./connection-watchers.js";
 export { EMPTY_FRAME, SINGLE_PEER, envelopeKey, joinDealerFrames, joinRouterFrames, joinSingleFrame, splitDealerFrames, splitRouterFrames } from "./envelope.js";
 export type { RoutedPayload } from "./envelope.js";
 export { transportFactoryOption } from "./transport-option.js";
+export { checkCurveClientOptions, checkCurveOptions, checkCurveServerOptions } from "./curve-check.js";
 export { defineTransportFactory } from "./define-factory.js";
 export { endpointListOption, integerOption, openSocketTransport, routingIdOption, socketShorthands } from "./socket-transport.js";
 export type { OpeningTransport, ResolvedSocketOptions, SocketShorthands, SocketTransportOptions } from "./socket-transport.js";

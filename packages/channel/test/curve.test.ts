@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { curveKeyBytes, curveKeyText, isCurveClientOptions, isCurveKey, z85Decode, z85Encode } from "../src/index.js";
+import { checkCurveClientOptions, checkCurveOptions, checkCurveServerOptions, curveKeyBytes, curveKeyText, isCurveClientOptions, isCurveKey, z85Decode, z85Encode } from "../src/index.js";
 
 // The test vector of ZeroMQ RFC 32 (Z85): these 8 bytes are "HelloWorld".
 const HELLO_WORLD = Uint8Array.from([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]);
@@ -55,5 +55,38 @@ describe("CURVE keys", () => {
   it("tells client options from server options", () => {
     expect(isCurveClientOptions({ serverKey: SERVER_PUBLIC })).toBe(true);
     expect(isCurveClientOptions({ secretKey: SERVER_PUBLIC })).toBe(false);
+  });
+});
+
+describe("checks of the curve option", () => {
+  const pair = { publicKey: SERVER_PUBLIC, secretKey: z85Encode(new Uint8Array(32).fill(7)) };
+
+  it("takes client options with a server key, and a key pair only whole", () => {
+    expect(checkCurveClientOptions({ serverKey: SERVER_PUBLIC }, "connect()")).toEqual({ serverKey: SERVER_PUBLIC });
+    expect(() => checkCurveClientOptions({ secretKey: pair.secretKey }, "connect()")).toThrow(
+      "connect(): curve.serverKey is required: the public key of the server to talk to ({ secretKey } alone makes a CURVE server, which a client is not)",
+    );
+    expect(() => checkCurveClientOptions({ serverKey: SERVER_PUBLIC, secretKey: pair.secretKey }, "createPool()")).toThrow(
+      "createPool(): curve.publicKey and curve.secretKey go together",
+    );
+    expect(() => checkCurveClientOptions("key", "connect()")).toThrow("connect(): curve must be an object");
+  });
+
+  it("takes server options, reading a one-shot list of allowed keys once", () => {
+    function* allowed(): Generator<string> {
+      yield SERVER_PUBLIC;
+    }
+    const checked = checkCurveServerOptions({ secretKey: pair.secretKey, allowedClientKeys: allowed() }, "server.bind()");
+    expect(checked.allowedClientKeys).toEqual([SERVER_PUBLIC]);
+    expect(() => checkCurveServerOptions({ serverKey: SERVER_PUBLIC }, "server.bind()")).toThrow(/curve.serverKey is an option of a CURVE client/);
+    expect(() => checkCurveServerOptions({ secretKey: pair.secretKey, allowedClientKeys: ["short"] }, "server.bind()")).toThrow(
+      "server.bind(): curve.allowedClientKeys[0] must be a CURVE key",
+    );
+    expect(() => checkCurveServerOptions({ secretKey: pair.secretKey, authorize: true }, "server.bind()")).toThrow(/curve.authorize must be a function/);
+  });
+
+  it("picks the role of a one-way socket by its serverKey", () => {
+    expect(checkCurveOptions({ serverKey: SERVER_PUBLIC }, "connectPusher()")).toEqual({ serverKey: SERVER_PUBLIC });
+    expect(checkCurveOptions({ secretKey: pair.secretKey }, "bindPuller()")).toEqual({ secretKey: pair.secretKey });
   });
 });

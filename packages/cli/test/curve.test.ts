@@ -73,7 +73,7 @@ describe("zrpc run with --curve-secret-key-file", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/^zrpc call: .*CURVE/);
-    expect(result.stderr).toMatch(/server key/i);
+    expect(result.stderr).toMatch(/serverKey|server key/i);
     expect(result.stderr).not.toMatch(/timed out|timeout/i);
     // The server says so too.
     await server.waitForLine(/^zrpc: warning: .*HELLO/, "stderr");

@@ -1,9 +1,8 @@
 import { checkMaxMessageBytes, createClient } from "./client.js";
 import type { Client } from "./client.js";
 import type { ClientOptions } from "./options.js";
-import { DEFAULT_HEARTBEAT_MS, transportFactoryOption } from "@zrpc/channel";
+import { DEFAULT_HEARTBEAT_MS, checkCurveClientOptions, transportFactoryOption } from "@zrpc/channel";
 import type { CurveClientOptions, TransportDefaults } from "@zrpc/channel";
-import { checkCurveClientOptions } from "./curve.js";
 import { openTransport, withoutTransport } from "./transports.js";
 import type { TransportOption } from "./transports.js";
 

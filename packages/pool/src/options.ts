@@ -1,5 +1,5 @@
 // Options of createPool, their defaults and their validation.
-import { curveKeyBytes, transportFactoryOption } from "@zrpc/channel";
+import { checkCurveClientOptions, transportFactoryOption } from "@zrpc/channel";
 import type { Clock } from "@zrpc/channel";
 import type { CallOptions, Client, ConnectOptions } from "@zrpc/client";
 
@@ -267,24 +267,6 @@ function duration(name: string, value: number | null | undefined, fallback: numb
   return Math.min(value, MAX_TIMER_MS);
 }
 
-/** Checks the clients' `curve` option when the pool is created, not at its first connection. */
-function checkCurve(curve: unknown): void {
-  if (curve === undefined) return;
-  if (typeof curve !== "object" || curve === null) {
-    throw new TypeError(`createPool(): curve must be an object { serverKey, publicKey?, secretKey? }, got ${curve === null ? "null" : typeof curve}`);
-  }
-  const { serverKey, publicKey, secretKey } = curve as { serverKey?: unknown; publicKey?: unknown; secretKey?: unknown };
-  if (serverKey === undefined) {
-    throw new TypeError("createPool(): curve.serverKey is required: the public key of the servers (a pool's clients are CURVE clients)");
-  }
-  curveKeyBytes("createPool(): curve.serverKey", serverKey);
-  if ((publicKey === undefined) !== (secretKey === undefined)) {
-    throw new TypeError("createPool(): curve.publicKey and curve.secretKey go together (or leave both out for a fresh key pair per connection)");
-  }
-  if (publicKey !== undefined) curveKeyBytes("createPool(): curve.publicKey", publicKey);
-  if (secretKey !== undefined) curveKeyBytes("createPool(): curve.secretKey", secretKey);
-}
-
 /**
  * Validates the options and applies the defaults.
  * @internal
@@ -293,7 +275,8 @@ export function resolvePoolOptions(options: PoolOptions<unknown>): ResolvedPoolO
   if (typeof options !== "object" || options === null) throw new TypeError("createPool needs an options object");
   // At once, not on the first connection: a transport name or a socket option bag is a mistake.
   transportFactoryOption(options, "createPool()");
-  checkCurve(options.curve);
+  // The clients' `curve`, checked now rather than at the first connection.
+  if (options.curve !== undefined) checkCurveClientOptions(options.curve, "createPool()");
   const {
     endpoints,
     max,

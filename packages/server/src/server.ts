@@ -2,6 +2,7 @@
 import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_CHANNELS_PER_PEER,
+  checkCurveServerOptions,
   createMultiplexer,
   systemClock,
   transportFactoryOption,
@@ -11,7 +12,6 @@ import { zmtp } from "@zrpc/transport-zmtp";
 import { ZrpcError, messageIdToString } from "@zrpc/wire";
 import type { DecodeOptions, EncodeOptions, Event } from "@zrpc/wire";
 import { AuthFailureLog } from "./auth-log.js";
-import { checkCurveServerOptions } from "./curve.js";
 import { ShutdownError } from "./errors.js";
 import { createIntrospection } from "./introspection.js";
 import type { MethodTypesTable } from "./method-types.js";

@@ -1,18 +1,19 @@
-// The `curve` option of `connect()` and the one-way helpers: checked when they are called (a bad
-// key is a TypeError naming the option, not a handshake that never completes), then handed to the
+// Checks of the `curve` option where a caller gives it (`connect()`, the one-way helpers,
+// `server.bind()`/`server.connect()`, `createPool()`): a bad key is a TypeError naming the option
+// when the call is made, not a handshake that never completes. The checked options then reach the
 // transport factory as `TransportDefaults.curve`.
-import { curveKeyBytes } from "@zrpc/channel";
-import type { CurveClientOptions, CurveKey, CurveOptions, CurveServerOptions } from "@zrpc/channel";
+import { curveKeyBytes } from "./curve.js";
+import type { CurveClientOptions, CurveKey, CurveOptions, CurveServerOptions } from "./curve.js";
 
 function checkObject(curve: unknown, what: string): asserts curve is object {
   if (typeof curve !== "object" || curve === null || Array.isArray(curve)) {
-    throw new TypeError(`${what}: curve must be an object ({ serverKey } for a CURVE client, { secretKey } for a CURVE server), got ${curve === null ? "null" : typeof curve}`);
+    throw new TypeError(`${what}: curve must be an object ({ serverKey } for a CURVE client, { secretKey, allowedClientKeys?, authorize? } for a CURVE server), got ${curve === null ? "null" : typeof curve}`);
   }
 }
 
 /**
  * Checks CURVE client options (`{ serverKey, publicKey?, secretKey? }`); returns them unchanged.
- * @internal
+ * `what` names the caller in messages (`"connect()"`).
  */
 export function checkCurveClientOptions(curve: unknown, what: string): CurveClientOptions {
   checkObject(curve, what);
@@ -23,7 +24,7 @@ export function checkCurveClientOptions(curve: unknown, what: string): CurveClie
   }
   curveKeyBytes(`${what}: curve.serverKey`, serverKey);
   if ((publicKey === undefined) !== (secretKey === undefined)) {
-    throw new TypeError(`${what}: curve.publicKey and curve.secretKey go together (or leave both out for a fresh key pair per socket)`);
+    throw new TypeError(`${what}: curve.publicKey and curve.secretKey go together (or leave both out for a fresh key pair per connection)`);
   }
   if (publicKey !== undefined) curveKeyBytes(`${what}: curve.publicKey`, publicKey);
   if (secretKey !== undefined) curveKeyBytes(`${what}: curve.secretKey`, secretKey);
@@ -34,7 +35,6 @@ export function checkCurveClientOptions(curve: unknown, what: string): CurveClie
  * Checks CURVE server options (`{ secretKey, publicKey?, allowedClientKeys?, authorize? }`).
  * Returns them with a list of `allowedClientKeys` copied into an array (so that a one-shot
  * iterable, a generator say, is read once, here).
- * @internal
  */
 export function checkCurveServerOptions(curve: unknown, what: string): CurveServerOptions {
   checkObject(curve, what);
@@ -63,7 +63,6 @@ export function checkCurveServerOptions(curve: unknown, what: string): CurveServ
 /**
  * Checks CURVE options of either role: `serverKey` makes them client options, anything else
  * server options (a one-way socket is a CURVE client or server whichever way it connects).
- * @internal
  */
 export function checkCurveOptions(curve: unknown, what: string): CurveOptions {
   checkObject(curve, what);
