@@ -5,6 +5,8 @@
 // credits done by hand: the client grants `_zpc_more [100]` after the first item and `[51]` every
 // 51 items (exactly what a zerorpc channel with a receive buffer of 100 sends), the server sends
 // only while it has credit. No heartbeats, no timeouts, no middleware, no validation.
+// The one place outside the transport adapters that imports zeromq.js, on purpose: the limit is raw
+// zeromq.js, the baseline the zrpc stacks are measured against.
 import { Buffer } from "node:buffer";
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import * as zmq from "zeromq";

@@ -17,8 +17,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { curveKeyPair } from "@zrpc/transport-zeromq";
-import { version as zeromqVersion } from "zeromq";
+import { curveKeyPair, zeromqVersion } from "@zrpc/transport-zeromq";
 import {
   CURVE_ONLY_STACKS,
   CURVE_WORKLOADS,

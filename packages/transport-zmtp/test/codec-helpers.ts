@@ -1,5 +1,6 @@
 // Byte-level helpers for the codec tests (no vitest imports: usable from plain scripts too).
 import { Buffer } from "node:buffer";
+import { EventEmitter } from "node:events";
 import { loadVector, pseudoRandomBytes, seededRandom, toHex } from "@zrpc/test-support";
 import { ZmtpDecoder } from "../src/decoder.js";
 import type { DecoderLimits, DecoderSink } from "../src/decoder.js";
@@ -137,4 +138,43 @@ export function readyCommand(properties: Record<string, string | Uint8Array>): B
     parts.push(Buffer.from([name.length]), Buffer.from(name), size, data);
   }
   return frame(Buffer.concat(parts), 0x04);
+}
+
+/**
+ * Just enough of net.Socket for a ZmtpConnection fed by hand (the fuzz tests): counts what is
+ * written, and keeps a copy of it when made with `keep` true.
+ */
+export class FakeSocket extends EventEmitter {
+  writtenBytes = 0;
+  /** Copies of the written chunks (only with `keep`). */
+  readonly written: Buffer[] = [];
+  destroyed = false;
+  ended = false;
+  readonly remoteFamily = undefined;
+
+  constructor(private readonly keep = false) {
+    super();
+  }
+
+  write(data: Uint8Array): boolean {
+    this.writtenBytes += data.byteLength;
+    if (this.keep) this.written.push(Buffer.from(data));
+    return true;
+  }
+  cork(): void {}
+  uncork(): void {}
+  pause(): this {
+    return this;
+  }
+  resume(): this {
+    return this;
+  }
+  end(): this {
+    this.ended = true;
+    return this;
+  }
+  destroy(): this {
+    this.destroyed = true;
+    return this;
+  }
 }

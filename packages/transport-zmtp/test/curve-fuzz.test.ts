@@ -5,7 +5,6 @@
 // reported failure, never a throw; and a mutated command must never be accepted (boxes
 // authenticate everything but HELLO's padding). Seeded and deterministic.
 import { Buffer } from "node:buffer";
-import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ZmtpConnection } from "../src/connection.js";
@@ -32,7 +31,7 @@ import {
   shortNonce,
   unseal,
 } from "./curve-peer.js";
-import { prng, randomChunks } from "./codec-helpers.js";
+import { FakeSocket, prng, randomChunks } from "./codec-helpers.js";
 
 const HANDSHAKES = 500;
 const CONNECTIONS = 300;
@@ -345,31 +344,10 @@ describe("fuzz: CURVE MESSAGE commands", () => {
   }, 120_000);
 });
 
-/** Just enough of net.Socket for ZmtpConnection; keeps what is written. */
-class FakeSocket extends EventEmitter {
-  readonly written: Buffer[] = [];
-  destroyed = false;
-  ended = false;
-  readonly remoteFamily = undefined;
-  write(data: Uint8Array): boolean {
-    this.written.push(Buffer.from(data));
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  end(): this {
-    this.ended = true;
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    return this;
+/** A fake socket that keeps what is written, and reads it back as frames. */
+class RecordingSocket extends FakeSocket {
+  constructor() {
+    super(true);
   }
   /** Frames written after the greeting. */
   frames(): ReturnType<typeof parseFrames> {
@@ -385,7 +363,7 @@ describe("fuzz: CURVE MESSAGE framing on a connection", () => {
     const detached = RawConnection.detached();
     const tally = { clean: 0, errors: 0, delivered: 0, codes: new Map<string, number>() };
     for (let i = 0; i < CONNECTIONS; i++) {
-      const socket = new FakeSocket();
+      const socket = new RecordingSocket();
       const delivered: Buffer[][] = [];
       const errors: Error[] = [];
       let handshakes = 0;

@@ -7,8 +7,8 @@ import { Buffer } from "node:buffer";
 import { z85Decode } from "@zrpc/channel";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bindRouter, connectDealer, createZmtpTransport, curveKeyPair } from "../src/index.js";
-import type { CurveAuthFailure, CurveKeyPair } from "../src/index.js";
-import { LOOPBACK, bytes, pattern, reader, text, track } from "./helpers.js";
+import type { CurveKeyPair } from "../src/index.js";
+import { LOOPBACK, authFailures, bytes, pattern, reader, text, track } from "./helpers.js";
 import { findCurvePython, messageDigest, runPython } from "./python-fixture.js";
 import type { PythonChild } from "./python-fixture.js";
 
@@ -26,20 +26,6 @@ const SHAPES: { name: string; payload: Buffer }[] = [
 
 /** What the Python DEALER client prints when every check passed. */
 const CLIENT_CHECKS = ["OK 0-byte", "OK 1-byte", "OK 255-byte", "OK 256-byte", "OK 8MiB", "OK multi-frame", "OK burst-in-order", "DONE"];
-
-/** Collects auth failures; `next()` resolves with the first one (past or future). */
-function failures(): { list: CurveAuthFailure[]; push: (failure: CurveAuthFailure) => void; first: () => Promise<CurveAuthFailure> } {
-  const list: CurveAuthFailure[] = [];
-  const waiting: ((failure: CurveAuthFailure) => void)[] = [];
-  return {
-    list,
-    push: (failure) => {
-      list.push(failure);
-      for (const resolve of waiting.splice(0)) resolve(failure);
-    },
-    first: () => (list[0] !== undefined ? Promise.resolve(list[0]) : new Promise((resolve) => waiting.push(resolve))),
-  };
-}
 
 describe("ZMTP-CURVE interop with pyzmq (python3-zmq)", { timeout: 60_000 }, () => {
   let python = "";
@@ -104,7 +90,7 @@ describe("ZMTP-CURVE interop with pyzmq (python3-zmq)", { timeout: 60_000 }, () 
 
     it("a key outside libzmq's ZAP allow-list is refused: we report kind auth and close; libzmq reports HANDSHAKE_FAILED_AUTH 400", async () => {
       const py = await pyServer("router", [client.publicKey]);
-      const seen = failures();
+      const seen = authFailures();
       const refused = track(
         await connectDealer(py.endpoint, {
           curve: { serverKey: server.publicKey, ...stranger },
@@ -133,7 +119,7 @@ describe("ZMTP-CURVE interop with pyzmq (python3-zmq)", { timeout: 60_000 }, () 
 
     it("a wrong server key: libzmq cannot open our HELLO, our transport reports the failure, delivers nothing and closes cleanly", async () => {
       const py = await pyServer("router", undefined, stranger.secretKey);
-      const seen = failures();
+      const seen = authFailures();
       const dealer = await connectDealer(py.endpoint, { curve: { serverKey: server.publicKey, ...client }, onAuthFailure: seen.push });
       track(dealer);
       dealer.send(undefined, bytes("for the real server only"));
@@ -150,7 +136,7 @@ describe("ZMTP-CURVE interop with pyzmq (python3-zmq)", { timeout: 60_000 }, () 
 
   describe("libzmq CURVE client -> our CURVE server", () => {
     it(`DEALER -> our ROUTER (allowedClientKeys): every check of the Python client passes (8 MiB, 4 frames, ${BURST} in order)`, async () => {
-      const seen = failures();
+      const seen = authFailures();
       const router = track(await bindRouter(LOOPBACK, { curve: { ...server, allowedClientKeys: [client.publicKey] }, onAuthFailure: seen.push }));
       router.onMessage((peer, payload) => router.send(peer, payload));
       const py = runPython(python, "pyzmq_curve_client.py", ["dealer", router.endpoints[0] as string, server.publicKey, client.publicKey, client.secretKey]);
@@ -184,7 +170,7 @@ describe("ZMTP-CURVE interop with pyzmq (python3-zmq)", { timeout: 60_000 }, () 
     });
 
     it("a key outside allowedClientKeys: libzmq reports HANDSHAKE_FAILED_AUTH 400, we report the key; the server keeps serving", async () => {
-      const seen = failures();
+      const seen = authFailures();
       const router = track(await bindRouter(LOOPBACK, { curve: { ...server, allowedClientKeys: [client.publicKey] }, onAuthFailure: seen.push }));
       const fromRouter = reader(router);
       const endpoint = router.endpoints[0] as string;
@@ -229,7 +215,7 @@ describe("ZMTP-CURVE interop with pyzmq (python3-zmq)", { timeout: 60_000 }, () 
     });
 
     it("a libzmq client with a wrong server key fails its handshake; our server reports it and keeps serving a good client", async () => {
-      const seen = failures();
+      const seen = authFailures();
       const router = track(await bindRouter(LOOPBACK, { curve: { ...server, allowedClientKeys: [client.publicKey] }, onAuthFailure: seen.push }));
       router.onMessage((peer, payload) => router.send(peer, payload));
       const endpoint = router.endpoints[0] as string;

@@ -7,8 +7,8 @@ import * as zmq from "zeromq";
 import { z85Decode, z85Encode } from "@zrpc/channel";
 import { describe, expect, it } from "vitest";
 import { bindRouter, connectDealer, createZmtpTransport, curveKeyPair } from "../src/index.js";
-import type { CurveAuthFailure, CurveKeyPair } from "../src/index.js";
-import { LOOPBACK, bytes, monitor, pattern, reader, text, track } from "./helpers.js";
+import type { CurveKeyPair } from "../src/index.js";
+import { LOOPBACK, authFailures, bytes, monitor, pattern, reader, text, track } from "./helpers.js";
 
 const EMPTY = Buffer.alloc(0);
 const MiB = 1024 * 1024;
@@ -85,20 +85,6 @@ async function zapAllowList(context: zmq.Context, allowed: readonly string[]): P
       }
     }
   })();
-}
-
-/** Collects auth failures; `first()` resolves with the first one (past or future). */
-function failures(): { list: CurveAuthFailure[]; push: (failure: CurveAuthFailure) => void; first: () => Promise<CurveAuthFailure> } {
-  const list: CurveAuthFailure[] = [];
-  const waiting: ((failure: CurveAuthFailure) => void)[] = [];
-  return {
-    list,
-    push: (failure) => {
-      list.push(failure);
-      for (const resolve of waiting.splice(0)) resolve(failure);
-    },
-    first: () => (list[0] !== undefined ? Promise.resolve(list[0]) : new Promise((resolve) => waiting.push(resolve))),
-  };
 }
 
 /** A libzmq CURVE server socket with `keys`, in a context of its own (for its ZAP handler), bound on loopback. */
@@ -188,7 +174,7 @@ describe(`ZMTP-CURVE interop with libzmq ${zmq.version} (zeromq.js)`, { timeout:
     it("a key outside the ZAP allow-list is refused: libzmq reports auth 400, we report kind auth and close", async () => {
       const router = await zmqServer((options) => new zmq.Router(options), server, [client.publicKey]);
       const events = handshakes(router);
-      const seen = failures();
+      const seen = authFailures();
       const refused = track(
         await connectDealer(router.lastEndpoint as string, {
           curve: { serverKey: server.publicKey, ...stranger },
@@ -210,7 +196,7 @@ describe(`ZMTP-CURVE interop with libzmq ${zmq.version} (zeromq.js)`, { timeout:
     it("a wrong server key: libzmq reports a protocol error, we report the failure and close cleanly", async () => {
       const router = await zmqServer((options) => new zmq.Router(options), stranger);
       const events = handshakes(router);
-      const seen = failures();
+      const seen = authFailures();
       const dealer = await connectDealer(router.lastEndpoint as string, { curve: { serverKey: server.publicKey, ...client }, onAuthFailure: seen.push });
       track(dealer);
       dealer.send(undefined, bytes("for the real server only"));
@@ -228,7 +214,7 @@ describe(`ZMTP-CURVE interop with libzmq ${zmq.version} (zeromq.js)`, { timeout:
     }
 
     it(`DEALER -> our ROUTER (allowedClientKeys as a function): every shape up to 8 MiB, 4 frames each way, ${BURST} in order`, async () => {
-      const seen = failures();
+      const seen = authFailures();
       const router = track(
         await bindRouter(LOOPBACK, { curve: { ...server, allowedClientKeys: (key: string) => key === client.publicKey }, onAuthFailure: seen.push }),
       );
@@ -305,7 +291,7 @@ describe(`ZMTP-CURVE interop with libzmq ${zmq.version} (zeromq.js)`, { timeout:
     });
 
     it("a key outside allowedClientKeys: libzmq reports auth 400, we report the key; the server keeps serving", async () => {
-      const seen = failures();
+      const seen = authFailures();
       const router = track(await bindRouter(LOOPBACK, { curve: { ...server, allowedClientKeys: [client.publicKey] }, onAuthFailure: seen.push }));
       const fromRouter = reader(router);
       const refused = zmqClient((options) => new zmq.Dealer({ ...options, reconnectInterval: -1 }), server.publicKey, stranger);
@@ -322,7 +308,7 @@ describe(`ZMTP-CURVE interop with libzmq ${zmq.version} (zeromq.js)`, { timeout:
     });
 
     it("a libzmq client with a wrong server key fails its handshake; our server reports it and keeps serving", async () => {
-      const seen = failures();
+      const seen = authFailures();
       const router = track(await bindRouter(LOOPBACK, { curve: { ...server }, onAuthFailure: seen.push }));
       router.onMessage((peer, payload) => router.send(peer, payload));
       const wrong = zmqClient((options) => new zmq.Dealer(options), stranger.publicKey, client);

@@ -1,7 +1,6 @@
 // Fuzzing the connection parser: random and mutated byte streams, in random chunkings, go through
 // a ZmtpConnection (decoder, greeting, READY, commands) on a fake socket. Seeded, deterministic.
 import { Buffer } from "node:buffer";
-import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ZmtpConnection } from "../src/connection.js";
@@ -9,40 +8,12 @@ import type { ConnectionOwner } from "../src/connection.js";
 import { ZmtpError } from "../src/errors.js";
 import { resolveOptions } from "../src/options.js";
 import type { ResolvedOptions } from "../src/options.js";
-import { frame, greeting, prng, randomChunks, readyCommand, recordedConnection } from "./codec-helpers.js";
+import { FakeSocket, frame, greeting, prng, randomChunks, readyCommand, recordedConnection } from "./codec-helpers.js";
 
 const STREAMS = 100_000;
 const MAX_MESSAGE = 2000;
 const MAX_FRAMES = 8;
 const MAX_COMMAND = 600;
-
-/** Just enough of net.Socket for ZmtpConnection. */
-class FakeSocket extends EventEmitter {
-  written = 0;
-  destroyed = false;
-  ended = false;
-  readonly remoteFamily = undefined;
-  write(data: Uint8Array): boolean {
-    this.written += data.byteLength;
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  end(): this {
-    this.ended = true;
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    return this;
-  }
-}
 
 interface Outcome {
   messages: number;

@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { Resources, reader as readIterable } from "@zrpc/test-support";
 import type { Reader as GenericReader } from "@zrpc/test-support";
 import { afterEach } from "vitest";
-import type { TransportMessage, ZmtpMonitorEvent, ZmtpTransport } from "../src/index.js";
+import type { CurveAuthFailure, TransportMessage, ZmtpMonitorEvent, ZmtpTransport } from "../src/index.js";
 
 /** Loopback with an ephemeral port. */
 export const LOOPBACK = "tcp://127.0.0.1:*";
@@ -81,3 +81,17 @@ export function monitor(): Monitor {
 export const isHandshake = (event: ZmtpMonitorEvent): boolean => event.type === "handshake";
 
 export { hexOf, pattern, prng } from "./codec-helpers.js";
+
+/** Collects auth failures (pass `push` as `onAuthFailure`); `first()` resolves with the first one, past or future. */
+export function authFailures(): { list: CurveAuthFailure[]; push: (failure: CurveAuthFailure) => void; first: () => Promise<CurveAuthFailure> } {
+  const list: CurveAuthFailure[] = [];
+  const waiting: ((failure: CurveAuthFailure) => void)[] = [];
+  return {
+    list,
+    push: (failure) => {
+      list.push(failure);
+      for (const resolve of waiting.splice(0)) resolve(failure);
+    },
+    first: () => (list[0] !== undefined ? Promise.resolve(list[0]) : new Promise((resolve) => waiting.push(resolve))),
+  };
+}
