@@ -1,6 +1,7 @@
 // The consumers of a call's engine when a promise chain is needed: `around` middleware, the
 // `CallResult` of `invoke()` (await it or iterate it) and the iterator of `stream()`. Thin
 // adapters: the call's life is all in the engine (call-engine.ts).
+import { Fifo } from "@zrpc/channel";
 import type { CallResult } from "./call.js";
 import { CallEngine } from "./call-engine.js";
 import type { CallInit, CallListener } from "./call-engine.js";
@@ -29,12 +30,13 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** What the engine delivered (or a short-circuiting middleware answered) and nobody took yet. */
-type Delivery =
-  | { readonly kind: "item"; readonly value: unknown }
+/** How the call ended, kept until the iteration reaches it. */
+type Ending =
   | { readonly kind: "value"; readonly value: unknown }
   | { readonly kind: "done" }
   | { readonly kind: "error"; readonly error: unknown };
+
+const ENDED_DONE: Ending = Object.freeze({ kind: "done" });
 
 /** A pending `next()` of the iterator. */
 interface Waiter {
@@ -46,6 +48,10 @@ interface Waiter {
  * One call behind the `around` middleware chain, whose innermost `next()` starts the engine.
  * Consumers: {@link CallCore.awaitResult} (the value, or all stream items as an array) and
  * {@link CallCore.iterate} (stream form); until one of them comes, what the engine delivers is kept.
+ *
+ * The stream path is the hot one (one `next()` per item): an item that arrives while a `next()`
+ * waits settles it directly, and an item the engine delivers during `next()` (it was buffered in
+ * the channel) is returned at once; only items nobody asked for yet are queued.
  * @internal
  */
 export class CallCore implements CallListener {
@@ -60,9 +66,13 @@ export class CallCore implements CallListener {
   private ended = false;
   /** The iteration is over (done returned, or an error thrown once): `next()` gives done. */
   private finished = false;
-  /** Delivered but not taken yet, in order. */
-  private readonly buffer: Delivery[] = [];
-  private readonly waiters: Waiter[] = [];
+  /** Items delivered but not taken yet, in order (before {@link ending}). */
+  private readonly pending = new Fifo<unknown>();
+  /** How the call ended, once delivered and until the iteration reaches it. */
+  private ending: Ending | undefined;
+  /** The oldest pending `next()`; later concurrent ones queue in {@link laterWaiters}. */
+  private waiter: Waiter | undefined;
+  private readonly laterWaiters = new Fifo<Waiter>();
   /** The items of a streamed reply being awaited. */
   private items: unknown[] | undefined;
   /** Settles when the call is over; what `around`'s `next()` returns. */
@@ -92,10 +102,10 @@ export class CallCore implements CallListener {
     this.start();
     if (this.mode === undefined) {
       this.mode = "await";
-      for (const delivery of this.buffer.splice(0)) {
-        if (delivery.kind === "item") (this.items ??= []).push(delivery.value);
-        else if (delivery.kind === "done") this.outcome.resolve(this.items ?? []);
-      }
+      while (this.pending.length > 0) (this.items ??= []).push(this.pending.shift());
+      // A value or an error settled the outcome already; the chain's result is what counts.
+      if (this.ending?.kind === "done") this.outcome.resolve(this.items ?? []);
+      this.ending = undefined;
       this.engine.pull();
     }
     return this.result!;
@@ -127,12 +137,12 @@ export class CallCore implements CallListener {
   }
 
   /** A middleware answered without calling `next()`: its result is the one value. */
-  private answeredWithoutSending(delivery: Delivery): void {
+  private answeredWithoutSending(ending: Ending): void {
     if (this.sent || this.ended) return;
     this.ended = true;
     // An awaiting caller gets the chain's result itself.
     if (this.mode === "await") return;
-    this.deliver(delivery);
+    this.end(ending);
   }
 
   // ------------------------------------------------------------------ CallListener
@@ -141,7 +151,7 @@ export class CallCore implements CallListener {
   onValue(value: unknown): void {
     this.ended = true;
     this.outcome.resolve(value);
-    if (this.mode !== "await") this.deliver({ kind: "value", value });
+    if (this.mode !== "await") this.end({ kind: "value", value });
   }
 
   /** @internal */
@@ -151,37 +161,51 @@ export class CallCore implements CallListener {
       this.engine.pull();
       return;
     }
-    this.deliver({ kind: "item", value });
+    const waiter = this.waiter;
+    if (waiter !== undefined && this.pending.length === 0) {
+      // The common case of a stream: a next() waits for exactly this item.
+      this.waiter = this.laterWaiters.shift();
+      waiter.resolve({ done: false, value });
+      if (this.waiter !== undefined) this.drain();
+      return;
+    }
+    this.pending.push(value);
+    if (this.mode === "iterate") this.drain();
   }
 
   /** @internal */
   onDone(): void {
     this.ended = true;
     if (this.mode === "await") this.outcome.resolve(this.items ?? []);
-    else this.deliver({ kind: "done" });
+    else this.end(ENDED_DONE);
   }
 
   /** @internal */
   onError(error: unknown): void {
     this.ended = true;
     this.outcome.reject(error);
-    if (this.mode !== "await") this.deliver({ kind: "error", error });
+    if (this.mode !== "await") this.end({ kind: "error", error });
   }
 
   // ------------------------------------------------------------------ iteration
 
-  private deliver(delivery: Delivery): void {
-    this.buffer.push(delivery);
+  private end(ending: Ending): void {
+    this.ending = ending;
     if (this.mode === "iterate") this.drain();
+  }
+
+  /** Something to give a `next()` now: an item, the end, or the finished iteration's done. */
+  private get ready(): boolean {
+    return this.pending.length > 0 || this.ending !== undefined || this.finished;
   }
 
   private next(): Promise<Step> {
     this.start();
-    if (this.waiters.length === 0) {
+    if (this.waiter === undefined) {
       // Fast path: an item already delivered, or buffered in the channel (the engine then
-      // delivers it at once), settles this next() without waiting.
-      if (this.buffer.length === 0 && !this.ended) this.engine.pull();
-      if (this.buffer.length > 0 || this.ended || this.finished) {
+      // delivers it at once, into `pending` as nobody waits), settles this next() without waiting.
+      if (!this.ready && !this.ended) this.engine.pull();
+      if (this.ready || this.ended) {
         try {
           return Promise.resolve(this.take());
         } catch (error) {
@@ -189,47 +213,54 @@ export class CallCore implements CallListener {
           return Promise.reject(error);
         }
       }
+      // The engine reads (pull above); the item settles this promise from onItem.
+      return new Promise<Step>((resolve, reject) => {
+        this.waiter = { resolve, reject };
+      });
     }
     return new Promise<Step>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      this.laterWaiters.push({ resolve, reject });
       this.drain();
     });
   }
 
   /**
    * The next step of the iteration, from what was delivered: throws the call's error once, then
-   * gives done. Only when something is delivered or the call ended.
+   * gives done. Only when {@link ready}.
    */
   private take(): Step {
     if (this.finished) return DONE;
-    const delivery = this.buffer.shift();
-    if (delivery === undefined) {
+    if (this.pending.length > 0) return { done: false, value: this.pending.shift() };
+    const ending = this.ending;
+    if (ending === undefined) {
       this.finished = true;
       return DONE;
     }
-    switch (delivery.kind) {
-      case "item":
+    switch (ending.kind) {
       case "value":
-        return { done: false, value: delivery.value };
+        // The one value of a unary reply (or of a middleware's answer), then done.
+        this.ending = ENDED_DONE;
+        return { done: false, value: ending.value };
       case "done":
         this.finished = true;
         this.outcome.resolve(undefined);
         return DONE;
       case "error":
         this.finished = true;
-        throw delivery.error;
+        throw ending.error;
     }
   }
 
   /** Hands what was delivered to the pending `next()` calls, and asks for more while some wait. */
   private drain(): void {
-    while (this.waiters.length > 0) {
-      if (this.buffer.length === 0 && !this.ended && !this.finished) {
+    while (this.waiter !== undefined) {
+      if (!this.ready && !this.ended) {
         // A no-op unless the engine is streaming and idle; it may deliver (and drain) at once.
         this.engine.pull();
         return;
       }
-      const waiter = this.waiters.shift()!;
+      const waiter = this.waiter;
+      this.waiter = this.laterWaiters.shift();
       try {
         waiter.resolve(this.take());
       } catch (error) {
@@ -243,7 +274,8 @@ export class CallCore implements CallListener {
     this.abandoned = true;
     this.ended = true;
     this.finished = true;
-    this.buffer.length = 0;
+    while (this.pending.length > 0) this.pending.shift();
+    this.ending = undefined;
     this.engine.abandon();
     this.outcome.resolve(undefined);
     this.drain();
