@@ -14,6 +14,8 @@ import type { NetEvent, NetProcess } from "./procs.js";
 const F = 1000;
 /** Slack for timers that fire late on a loaded machine (as the rest of the suite). */
 const SLACK_MS = 250;
+/** Idle timeout of the NAT (relay) that is shorter than the keepalive interval F. */
+const NAT_IDLE_MS = 500;
 
 type TransportName = "zmtp" | "zeromq";
 
@@ -264,6 +266,9 @@ export function defineNetSuite(transport: TransportName): void {
       // 3 intervals at the worst timing; one more interval of headroom for a loaded machine, where
       // the PING timer itself fires late.
       expect(idleMs).toBeLessThanOrEqual(4 * F + SLACK_MS + (idleLost.lagMs as number));
+      // The busy client's keepalive is the same, and its call heartbeats do not keep a dead
+      // connection open: it drops the connection within the same bound.
+      expect(busyMs).toBeLessThanOrEqual(4 * F + SLACK_MS + (busyLost.lagMs as number));
       expect(next).toMatchObject({ ok: true, value: 5 });
       expect(nextMs).toBeLessThanOrEqual(2000);
     });
@@ -304,12 +309,75 @@ export function defineNetSuite(transport: TransportName): void {
       );
       expect(idleCall).toMatchObject({ ok: true, value: 5 });
       expect(idleCallMs).toBeLessThanOrEqual(2000);
+      // The keepalive (a PING every second) is traffic: the NAT's 3 s idle timer never fires.
+      expect(blackholedIdle).toBe(0);
       // A PING within an interval, unanswered for two: 3 intervals at the worst timing (which this
       // scenario hits), plus one of headroom for PING timers that fire late on a loaded machine.
       expect(detectedMs).toBeLessThanOrEqual(4 * F + SLACK_MS + (detected.lagMs as number));
       // Then a redial (reconnectInterval 100 ms) and a handshake through the relay.
       expect(reconnectedMs - detectedMs).toBeLessThanOrEqual(2000);
       expect(after).toMatchObject({ ok: true, value: 7 });
+    });
+
+    it("a NAT whose idle timeout is shorter than the keepalive interval drops an idle connection: a call made into it fails with LostRemote within 3 intervals; a call on the redialled connection succeeds", async () => {
+      const { link, endpoint } = await setUp(transport);
+      const target = endpoint.replace(/^tcp:\/\//, "");
+      // What a user meets when the NAT's idle timer is shorter than the client's keepalive
+      // interval: between two PINGs (1 s apart) the connection carries nothing for 500 ms, and
+      // the NAT forgets it (forwards nothing more, closes nothing, answers nothing).
+      const relay = startIn(link.serverNs, "net-relay.mjs", { listen: `${link.serverIp}:0`, target, idleBlackholeMs: NAT_IDLE_MS });
+      const { port } = await relay.waitFor((event) => event.type === "ready", 20_000, "relay ready");
+      const client = await startClient(link, transport, `tcp://${link.serverIp}:${String(port)}`);
+      // No application traffic at all: the client connects and says nothing.
+      const accepted = await relay.waitFor((event) => event.type === "accepted", 20_000, "the client's connection");
+      const blackholed = await relay.waitFor((event) => event.type === "blackholed" && event.id === accepted.id, 6 * F + 10_000, "the NAT dropping the idle connection");
+      const dropped = now();
+      // A call right after the drop, while the client still believes in its connection...
+      const firstId = ++ids;
+      client.send({ op: "call", id: firstId, method: "add", args: [2, 3], timeoutMs: 10_000 });
+      // ...and one the caller makes the moment the transport has a connection again.
+      const nextId = ++ids;
+      client.send({ op: "call", id: nextId, method: "add", args: [3, 4], timeoutMs: 10_000, onConnect: true });
+      const first = await client.waitFor((event) => event.type === "result" && event.id === firstId, 20_000, "the first call's result");
+      const detected = await client.waitFor(
+        (event) => event.type === "conn" && event.state === "disconnected" && (event.t as number) > dropped,
+        6 * F + 10_000,
+        "a disconnect of the dropped connection",
+      );
+      const reconnected = await client.waitFor(
+        (event) => event.type === "conn" && event.state === "connected" && (event.t as number) > (detected.t as number),
+        6 * F + 10_000,
+        "a reconnection",
+      );
+      const next = await client.waitFor((event) => event.type === "result" && event.id === nextId, 20_000, "the next call's result");
+      const firstMs = (first.t1 as number) - (first.t0 as number);
+      const detectedMs = (detected.t as number) - dropped;
+      const redialMs = (reconnected.t as number) - (detected.t as number);
+      report(
+        `${label}: a NAT that drops connections idle for ${NAT_IDLE_MS} ms (keepalive every ${F} ms): it dropped the client's idle connection after ${ms(blackholed.idleMs as number)} idle; ` +
+          `a call made ${ms((first.t0 as number) - dropped)} after the drop ${first.ok === true ? "succeeded" : `failed with ${String(first.error)} (retryable: ${String(first.retryable)})`} in ${ms(firstMs)}; ` +
+          `the transport dropped the connection ${ms(detectedMs)} after the NAT did and was connected again ${ms(redialMs)} later; ` +
+          `a call made then ${next.ok === true ? "succeeded" : `failed (${String(next.error)})`} in ${ms((next.t1 as number) - (next.t0 as number))}; ` +
+          `the NAT dropped ${relay.events.filter((event) => event.type === "blackholed").length} connection(s) in all`,
+      );
+      // The request went into a connection nobody forwards: no reply, no error from the network.
+      // The call's heartbeats find that out: LostRemote after 2-3 intervals, retryable (the
+      // server never answered, so it may not even have run it).
+      expect(first).toMatchObject({ ok: false, error: "LostRemote", retryable: true });
+      expect(firstMs).toBeLessThanOrEqual(3 * F + SLACK_MS + (first.lagMs as number));
+      // It was made before the transport noticed (else the client would have held it for the
+      // redial: the other path, which this scenario does not take).
+      expect(first.t0 as number, "the first call was made before the transport noticed the drop (a machine too slow to make it in 2 s would not test this)").toBeLessThan(
+        detected.t as number,
+      );
+      // The keepalive notices the dead connection as it would a vanished host (3 intervals at
+      // the worst timing, one of headroom) and redials (reconnect interval 100 ms).
+      expect(detectedMs).toBeLessThanOrEqual(4 * F + SLACK_MS + (detected.lagMs as number));
+      expect(redialMs).toBeLessThanOrEqual(2000);
+      // A call on the new connection is answered: the client recovered without a restart.
+      expect(next).toMatchObject({ ok: true, value: 7 });
+      expect(next.t0 as number).toBeGreaterThanOrEqual(reconnected.t as number);
+      expect((next.t1 as number) - (next.t0 as number)).toBeLessThanOrEqual(2000);
     });
   });
 }
