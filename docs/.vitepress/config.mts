@@ -6,7 +6,7 @@ import { resolveRepoLink, sourceOf } from "./repo-links.js";
 const docs = fileURLToPath(new URL("../", import.meta.url));
 
 // The published packages, in layer order, then the private ones (tests, tooling).
-const published = ["wire", "channel", "transport-zmtp", "transport-zeromq", "server", "client", "pool", "middleware-db", "middleware-sentry", "cli"];
+const published = ["wire", "channel", "transport-zmtp", "transport-zeromq", "server", "client", "pool", "middleware-db", "middleware-sentry", "middleware-otel", "cli"];
 const internal = ["test-support", "conformance", "interop-node", "faults", "consumer-tests", "bench"];
 
 type Env = { relativePath: string; frontmatter?: Record<string, unknown> };
@@ -77,6 +77,7 @@ export default defineConfig({
           { text: "CLI", link: "/guide/cli" },
           { text: "Pool and many servers", link: "/guide/pool" },
           { text: "Middleware", link: "/guide/middleware" },
+          { text: "Observability", link: "/guide/observability" },
           { text: "Deployment", link: "/guide/deployment" },
           { text: "Security", link: "/guide/security" },
           { text: "Migrating from zerorpc-python", link: "/guide/migrate-from-python" },

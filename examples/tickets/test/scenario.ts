@@ -1,6 +1,7 @@
 // What both database back ends must answer, through the zrpc client over real sockets.
 import { expect, expectTypeOf } from "vitest";
 import { RemoteError, connect } from "@zrpc/client";
+import type { Client } from "@zrpc/client";
 import { registry } from "@zrpc/server";
 import { SEED_TICKETS } from "../tickets/db.js";
 // Type-only: the client is typed from the server code, which this process does not load.
@@ -40,6 +41,23 @@ export async function checkTickets(endpoint: string): Promise<void> {
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Compiled, never called: a method renamed on the server (in tickets/rpcs.ts) breaks every
+ * caller at compile time, whichever way it calls (the package's typecheck checks these lines).
+ */
+export function renamedMethodsDoNotCompile(client: Client<typeof tickets>): void {
+  // @ts-expect-error: no method get_tickets
+  void client.proxy.get_tickets();
+  // @ts-expect-error: no method get_tickets, through call()
+  void client.call("get_tickets");
+  // @ts-expect-error: no method ticket_lists, through stream()
+  void client.stream("ticket_lists", [3]);
+  // @ts-expect-error: no method booom, through invoke()
+  void client.invoke("booom");
+  // @ts-expect-error: ticket_list takes a number
+  void client.call("ticket_list", ["3"]);
 }
 
 /** Checks the same through `zrpc call` (child processes): what the demo shows. */

@@ -25,6 +25,7 @@ import {
 } from "./common.js";
 import type { Command, RunResult, Stack } from "./common.js";
 import { LimitClient } from "./limit.js";
+import { clientMiddlewareOf } from "./otel.js";
 import { createStackDealer } from "./stacks.js";
 import type { ZrpcStack } from "./stacks.js";
 import { profileWindow } from "./window.js";
@@ -38,7 +39,9 @@ interface BenchClient {
 
 async function open(stack: Stack, endpoint: string): Promise<BenchClient> {
   if (stack === "limit") return new LimitClient(endpoint);
-  const client = createClient({ transport: await createStackDealer(stack, endpoint) });
+  // @zrpc/middleware-otel on the OpenTelemetry stacks, no middleware on the others.
+  const middleware = clientMiddlewareOf(stack, endpoint);
+  const client = createClient({ transport: await createStackDealer(stack, endpoint), ...(middleware.length > 0 && { middleware }) });
   return {
     call: (arg) => client.call("echo", [arg]),
     stream: async (count) => {

@@ -2,11 +2,24 @@
 // the workloads, the IPC messages between them, and small helpers.
 
 /**
- * The stacks measured: the raw limit, zrpc on its two transports, and zrpc on both transports with
+ * The stacks measured: the raw limit, zrpc on its two transports, zrpc on both transports with
  * CURVE security (issue #20; keys made per run by run.ts and handed to the children, see
- * {@link curveKeysFromEnv}).
+ * {@link curveKeysFromEnv}), and zrpc on ZMTP with @zrpc/middleware-otel on both sides (issue
+ * #22): `zrpc-zmtp-otel` with the OpenTelemetry SDK registered, sampling every call, and
+ * `zrpc-zmtp-otel-api` with the API alone (no SDK registered). See otel.ts.
  */
-export const STACKS = ["limit", "zrpc-zeromq", "zrpc-zmtp", "zrpc-zeromq-curve", "zrpc-zmtp-curve"] as const;
+export const STACKS = [
+  "limit",
+  "zrpc-zeromq",
+  "zrpc-zmtp",
+  "zrpc-zeromq-curve",
+  "zrpc-zmtp-curve",
+  "zrpc-zmtp-otel",
+  "zrpc-zmtp-otel-api",
+  // zrpc on ZMTP with both processes on Bun / on Deno (issue #24; `--only runtimes`, see runtimes.ts).
+  "zrpc-zmtp-bun",
+  "zrpc-zmtp-deno",
+] as const;
 export type Stack = (typeof STACKS)[number];
 
 /** The CURVE stacks. */
@@ -30,13 +43,30 @@ export function isCurveStack(stack: Stack): stack is (typeof CURVE_STACKS)[numbe
   return (CURVE_STACKS as readonly Stack[]).includes(stack);
 }
 
+/** The OpenTelemetry stacks (issue #22). */
+export const OTEL_STACKS = ["zrpc-zmtp-otel", "zrpc-zmtp-otel-api"] as const satisfies readonly Stack[];
+
+/** The workloads of the OpenTelemetry comparison: `--only otel`, and the otel stacks' share of a full run. */
+export const OTEL_WORKLOADS = ["sequential", "inflight100"] as const satisfies readonly Workload[];
+
+/** The stacks of `--only otel`: ZMTP without middleware as the reference, then with the middleware. */
+export const OTEL_ONLY_STACKS = ["zrpc-zmtp", "zrpc-zmtp-otel", "zrpc-zmtp-otel-api"] as const satisfies readonly Stack[];
+
+export function isOtelStack(stack: Stack): stack is (typeof OTEL_STACKS)[number] {
+  return (OTEL_STACKS as readonly Stack[]).includes(stack);
+}
+
 /**
  * Whether a run measures `workload` on `stack`: the limit has no handshake workload (it is not a
- * zrpc client), and the CURVE stacks run the workloads of issue #20 only ({@link CURVE_WORKLOADS}).
+ * zrpc client), the CURVE stacks run the workloads of issue #20 only ({@link CURVE_WORKLOADS}),
+ * the OpenTelemetry stacks those of issue #22 ({@link OTEL_WORKLOADS}).
  */
 export function measures(stack: Stack, workload: Workload): boolean {
   if (stack === "limit") return workload !== "handshake";
   if (isCurveStack(stack)) return (CURVE_WORKLOADS as readonly Workload[]).includes(workload);
+  if (isOtelStack(stack)) return (OTEL_WORKLOADS as readonly Workload[]).includes(workload);
+  // The Bun and Deno stacks (runtimes.ts): sequential and 100 in flight.
+  if (stack === "zrpc-zmtp-bun" || stack === "zrpc-zmtp-deno") return workload === "sequential" || workload === "inflight100";
   return true;
 }
 

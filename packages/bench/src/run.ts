@@ -5,10 +5,15 @@
 //   pnpm --filter @zrpc/bench bench                  (or from the root: pnpm bench)
 //   node --expose-gc --import tsx src/run.ts [--rounds 3] [--seconds 2] [--warm 2.5]
 //        [--workloads sequential,mib] [--stacks limit,zrpc-zmtp] [--out results/latest.json]
-//        [--handshakes 500] [--only curve]
+//        [--handshakes 500] [--only curve|otel|runtimes]
 //   --only curve: the CURVE comparison of issue #20 alone (zrpc-zmtp, zrpc-zmtp-curve,
 //   zrpc-zeromq-curve on sequential, 100 in flight, 1 MiB, stream and handshake), to
 //   results/curve.json unless --out says otherwise.
+//   --only otel: the OpenTelemetry comparison of issue #22 alone (zrpc-zmtp without middleware,
+//   zrpc-zmtp-otel with @zrpc/middleware-otel and the SDK sampling every call, zrpc-zmtp-otel-api
+//   with the middleware on the API alone; sequential and 100 in flight), to results/otel.json.
+//   --only runtimes: zrpc-zmtp with server and client on Node.js, on Bun and on Deno (issue #24;
+//   sequential and 100 in flight, see runtimes.ts), to results/runtimes.json.
 //   node --expose-gc --import tsx src/run.ts --soak      (pnpm --filter @zrpc/bench bench:soak)
 //   node --expose-gc --import tsx src/run.ts --profile   (pnpm --filter @zrpc/bench bench:profile)
 import { fork } from "node:child_process";
@@ -21,11 +26,14 @@ import { curveKeyPair, zeromqVersion } from "@zrpc/transport-zeromq";
 import {
   CURVE_ONLY_STACKS,
   CURVE_WORKLOADS,
+  OTEL_ONLY_STACKS,
+  OTEL_WORKLOADS,
   SOAK_CALLS,
   STACKS,
   WORKLOADS,
   curveKeysEnv,
   isCurveStack,
+  isOtelStack,
   isStack,
   isWorkload,
   measures,
@@ -33,6 +41,8 @@ import {
 } from "./common.js";
 import type { Command, CurveKeys, Reply, Report, Row, RunResult, Stack, Workload } from "./common.js";
 import { summariseProfiles } from "./profile.js";
+import { RUNTIME_ONLY_STACKS, forkOptions, isRuntimeStack, runtimeOf, runtimeVersions } from "./runtimes.js";
+import type { Runtime } from "./runtimes.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = dirname(here);
@@ -62,12 +72,12 @@ function listOption<T extends string>(name: string, all: readonly T[], check: (v
 
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
-/** `--only curve`: the CURVE comparison alone. */
-function onlyCurve(): boolean {
+/** `--only curve`: the CURVE comparison alone; `--only otel`: the OpenTelemetry comparison alone. */
+function onlyPart(): "curve" | "otel" | "runtimes" | undefined {
   const only = option("only");
-  if (only === undefined) return false;
-  if (only !== "curve") throw new RangeError(`--only: unknown part ${only} (known: curve)`);
-  return true;
+  if (only === undefined) return undefined;
+  if (only !== "curve" && only !== "otel" && only !== "runtimes") throw new RangeError(`--only: unknown part ${only} (known: curve, otel, runtimes)`);
+  return only;
 }
 
 /**
@@ -98,10 +108,16 @@ class Child {
   constructor(
     readonly name: string,
     script: string,
-    { args, execArgv, env }: { readonly args: string[]; readonly execArgv: string[]; readonly env: NodeJS.ProcessEnv },
+    {
+      args,
+      execArgv,
+      env,
+      runtime = "node",
+    }: { readonly args: string[]; readonly execArgv: string[]; readonly env: NodeJS.ProcessEnv; readonly runtime?: Runtime },
   ) {
+    // On Bun and Deno (the runtime stacks) `execArgv` (Node.js flags) does not apply; see runtimes.ts.
     this.process = fork(join(here, script), args, {
-      execArgv: ["--expose-gc", "--import", "tsx", ...execArgv],
+      ...forkOptions(runtime, execArgv),
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env,
     });
@@ -185,11 +201,16 @@ async function measure(stack: Stack, workload: Workload, options: MeasureOptions
 async function measureOnce(stack: Stack, workload: Workload, options: MeasureOptions): Promise<Measurement> {
   const env = { ...childEnv };
   if (options.profileDir !== undefined) env.BENCH_PROFILE_DIR = options.profileDir;
-  const server = new Child(`${stack} server`, "server.ts", { args: [stack], execArgv: [], env });
+  const server = new Child(`${stack} server`, "server.ts", { args: [stack], execArgv: [], env, runtime: runtimeOf(stack) });
   let client: Child | undefined;
   try {
     const { endpoint } = await server.expect("ready", 60_000);
-    client = new Child(`${stack} client`, "client.ts", { args: [stack, endpoint, workload, String(options.seconds), String(options.warm)], execArgv: [], env });
+    client = new Child(`${stack} client`, "client.ts", {
+      args: [stack, endpoint, workload, String(options.seconds), String(options.warm)],
+      execArgv: [],
+      env,
+      runtime: runtimeOf(stack),
+    });
     await client.expect("warm", 180_000);
     server.send({ cmd: "mark" });
     await server.expect("marked", 30_000);
@@ -345,7 +366,82 @@ function curveTargets(rows: readonly Row[]): string[] {
   return lines;
 }
 
-/** The targets of issues #11 and #20, checked against the rows (the lines whose rows were measured). */
+/** Order of the stacks in the OpenTelemetry table: no middleware, then the middleware with the SDK and with the API alone. */
+const OTEL_TABLE_STACKS: readonly Stack[] = ["zrpc-zmtp", "zrpc-zmtp-otel", "zrpc-zmtp-otel-api"];
+
+/**
+ * The OpenTelemetry comparison (issue #22): each workload on ZMTP without middleware, with
+ * @zrpc/middleware-otel and the SDK sampling every call, and with the middleware on the API alone;
+ * rates and CPU per call against no middleware. Empty without an OpenTelemetry row.
+ */
+export function otelTable(rows: readonly Row[]): string {
+  if (!rows.some((row) => isOtelStack(row.stack))) return "";
+  const lines = [
+    "| workload | stack | rate | vs zmtp, no middleware | p50 µs | p99 µs | CPU/op client | CPU/op server | CPU/op both | CPU vs no middleware |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const workload of OTEL_WORKLOADS) {
+    const plain = find(rows, "zrpc-zmtp", workload);
+    for (const stack of OTEL_TABLE_STACKS) {
+      const row = find(rows, stack, workload);
+      if (row === undefined) continue;
+      const versus = (pick: (row: Row) => number): string => (plain === undefined ? "–" : ratio(pick(row) / pick(plain)));
+      lines.push(
+        `| ${LABEL[workload]} | ${stack} | ${rate(row.rate)} ${row.unit} | ${versus((r) => r.rate)} | ${micros(row.p50_us)} | ${micros(row.p99_us)} | ` +
+          `${cpu(row.client_cpu_us_per_op)} | ${cpu(row.server_cpu_us_per_op)} | ${cpu(row.cpu_us_per_op)} | ${versus((r) => r.cpu_us_per_op)} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The runtime comparison (issue #24): zrpc on ZMTP with server and client on Node.js, on Bun and
+ * on Deno; rates and CPU per call (both processes) against Node.js. Empty without a Bun or Deno row.
+ */
+export function runtimesTable(rows: readonly Row[], versions: string): string {
+  if (!rows.some((row) => isRuntimeStack(row.stack))) return "";
+  const lines = [
+    `Server and client on the same runtime (${versions}).`,
+    "",
+    "| workload | runtime | rate | vs Node.js | p50 µs | p99 µs | CPU/op (both) | CPU vs Node.js | RSS MiB (both) |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const workload of ["sequential", "inflight100"] as const) {
+    const node = find(rows, "zrpc-zmtp", workload);
+    for (const stack of RUNTIME_ONLY_STACKS) {
+      const row = find(rows, stack, workload);
+      if (row === undefined) continue;
+      const versus = (pick: (row: Row) => number): string => (node === undefined ? "–" : ratio(pick(row) / pick(node)));
+      lines.push(
+        `| ${LABEL[workload]} | ${runtimeOf(stack)} | ${rate(row.rate)} ${row.unit} | ${versus((r) => r.rate)} | ${micros(row.p50_us)} | ${micros(row.p99_us)} | ` +
+          `${cpu(row.cpu_us_per_op)} | ${versus((r) => r.cpu_us_per_op)} | ${row.rss_mb.toFixed(0)} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/** The targets of issue #22 (OpenTelemetry), as rows of {@link targetsTable}. */
+function otelTargets(rows: readonly Row[]): string[] {
+  const lines: string[] = [];
+  for (const workload of OTEL_WORKLOADS) {
+    const plain = find(rows, "zrpc-zmtp", workload);
+    if (plain === undefined) continue;
+    for (const [stack, min, what] of [
+      ["zrpc-zmtp-otel", 0.85, "SDK, 100% sampled"],
+      ["zrpc-zmtp-otel-api", 0.97, "API, no SDK"],
+    ] as const) {
+      const row = find(rows, stack, workload);
+      if (row === undefined) continue;
+      const value = row.rate / plain.rate;
+      lines.push(`| ${stack} (${what}) / zrpc-zmtp, ${LABEL[workload]}: rate >= ${min} | ${ratio(value)} | ${value >= min ? "yes" : "no"} |`);
+    }
+  }
+  return lines;
+}
+
+/** The targets of issues #11, #20 and #22, checked against the rows (the lines whose rows were measured). */
 export function targetsTable(rows: readonly Row[]): string {
   const get = (stack: Stack, workload: Workload): Row | undefined => find(rows, stack, workload);
   const lines = ["| target | measured | met |", "|---|---:|:---:|"];
@@ -368,6 +464,7 @@ export function targetsTable(rows: readonly Row[]): string {
     lines.push(`| zrpc-zmtp, ${LABEL[workload]}: CPU per op <= 0.5x limit | ${ratio(value)} | ${value <= 0.5 ? "yes" : "no"} |`);
   }
   lines.push(...curveTargets(rows));
+  lines.push(...otelTargets(rows));
   return lines.length === 2 ? "" : lines.join("\n");
 }
 
@@ -387,12 +484,22 @@ async function bench(): Promise<void> {
   const rounds = numberOption("rounds", 3);
   const seconds = numberOption("seconds", 2);
   const warm = numberOption("warm", 2.5);
-  const curveOnly = onlyCurve();
-  const stacks = listOption("stacks", curveOnly ? CURVE_ONLY_STACKS : STACKS, isStack);
-  const workloads = listOption("workloads", curveOnly ? CURVE_WORKLOADS : WORKLOADS, isWorkload);
-  const out = option("out") ?? join(packageDir, "results", curveOnly ? "curve.json" : "latest.json");
+  const only = onlyPart();
+  const curveOnly = only === "curve";
+  const otelOnly = only === "otel";
+  const runtimesOnly = only === "runtimes";
+  // The Bun and Deno stacks run with --only runtimes (or when named in --stacks), not by default.
+  const defaultStacks = curveOnly ? CURVE_ONLY_STACKS : otelOnly ? OTEL_ONLY_STACKS : runtimesOnly ? RUNTIME_ONLY_STACKS : STACKS.filter((stack) => !isRuntimeStack(stack));
+  const stacks = listOption("stacks", defaultStacks, isStack);
+  const workloads = listOption(
+    "workloads",
+    curveOnly ? CURVE_WORKLOADS : otelOnly ? OTEL_WORKLOADS : runtimesOnly ? (["sequential", "inflight100"] as const) : WORKLOADS,
+    isWorkload,
+  );
+  const versions = runtimeVersions(stacks);
+  const out = option("out") ?? join(packageDir, "results", only === undefined ? "latest.json" : `${only}.json`);
   const began = performance.now();
-  log(`zrpc bench: ${workloads.join(", ")} × ${stacks.join(", ")}; ${rounds} rounds of ${seconds} s (+${warm} s warm-up) each; ${machine()}`);
+  log(`zrpc bench: ${workloads.join(", ")} × ${stacks.join(", ")}; ${rounds} rounds of ${seconds} s (+${warm} s warm-up) each; ${machine()}${versions === "" ? "" : `, ${versions}`}`);
   const runs = new Map<string, Measurement[]>();
   for (const workload of workloads) {
     for (let round = 0; round < rounds; round++) {
@@ -425,7 +532,10 @@ async function bench(): Promise<void> {
     `\nzrpc end-to-end benchmark: medians of ${rounds} rounds of ${seconds} s; ${machine()}\n` +
       `CPU/op and RSS: client + server process (a call is its request and its reply). Written to ${relative(process.cwd(), out) || out} in ${minutes.toFixed(1)} min.\n\n` +
       // --only curve: the CURVE table holds every row (the main table's ratios to the limit would be empty).
-      [curveOnly ? "" : markdownTable(rows), curveTable(rows), handshakeTable(rows), targetsTable(rows)].filter((table) => table !== "").join("\n\n") +
+      // --only otel: the OpenTelemetry table holds every row.
+      [curveOnly || otelOnly || runtimesOnly ? "" : markdownTable(rows), curveTable(rows), otelTable(rows), runtimesTable(rows, versions), handshakeTable(rows), targetsTable(rows)]
+        .filter((table) => table !== "")
+        .join("\n\n") +
       "\n",
   );
 }

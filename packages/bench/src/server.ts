@@ -6,6 +6,7 @@ import { createServer } from "@zrpc/server";
 import { cpuMicros, isStack, report, tell } from "./common.js";
 import type { Command } from "./common.js";
 import { startLimitServer } from "./limit.js";
+import { serverMiddlewareOf } from "./otel.js";
 import { bindStackRouter } from "./stacks.js";
 import { profileWindow } from "./window.js";
 
@@ -27,10 +28,16 @@ let endpoint: string;
 if (stack === "limit") {
   endpoint = (await startLimitServer()).endpoint;
 } else {
-  const server = createServer(new BenchService(), { name: "bench", asyncContext: process.env.BENCH_NO_ALS === undefined });
   const transport = await bindStackRouter(stack, "tcp://127.0.0.1:*");
-  server.serve(transport);
   endpoint = transport.endpoints[0]!;
+  // @zrpc/middleware-otel on the OpenTelemetry stacks, no middleware on the others.
+  const middleware = serverMiddlewareOf(stack, endpoint);
+  const server = createServer(new BenchService(), {
+    name: "bench",
+    asyncContext: process.env.BENCH_NO_ALS === undefined,
+    ...(middleware.length > 0 && { middleware }),
+  });
+  server.serve(transport);
 }
 
 const profiler = profileWindow("server");

@@ -24,8 +24,25 @@ const TYPESCRIPT_EXTENSIONS = new Set([".ts", ".mts", ".cts", ".tsx"]);
  */
 const TYPESCRIPT_HOOKS = Symbol.for("zrpc.cli.typescriptHooks");
 
+/**
+ * The runtime when it loads TypeScript modules itself (`"bun"`, `"deno"`), else `undefined`
+ * (Node.js, where tsx's hooks do it). Bun and Deno strip types natively and neither runs Node.js's
+ * module customization hooks, so tsx is neither needed nor loaded there. Node.js's own type
+ * stripping (`--experimental-strip-types`) is not relied on: it refuses `enum`s, parameter
+ * properties and `.tsx`, which tsx compiles.
+ */
+export function nativeTypeScriptRuntime(
+  versions: Readonly<Record<string, string | undefined>> = process.versions,
+  global: object = globalThis,
+): "bun" | "deno" | undefined {
+  if (typeof versions.bun === "string") return "bun";
+  if (typeof versions.deno === "string" || "Deno" in global) return "deno";
+  return undefined;
+}
+
 /** Installs tsx's hooks once per process (lazily: a process that loads no TypeScript never pays for them). */
 function enableTypeScript(): Promise<void> {
+  if (nativeTypeScriptRuntime() !== undefined) return Promise.resolve();
   const holder = globalThis as unknown as Record<symbol, unknown>;
   const installed = holder[TYPESCRIPT_HOOKS];
   if (installed instanceof Promise) return installed as Promise<void>;

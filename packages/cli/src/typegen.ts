@@ -62,12 +62,21 @@ function parameterName(raw: string, taken: Set<string>): string {
 }
 
 /**
- * True when `text` can stand in a type position without ending it: one line, no comments or
- * template literals, and balanced `()`, `[]`, `{}` outside string literals. A server's type texts
- * are pasted into code, so anything else is refused.
+ * A note in a type text (`unknown /* Date: ... *\/`, as `zrpc run --types` writes them): one line
+ * with no `*`, `/`, quote, backquote or backslash inside, so it cannot end early or hide code.
+ */
+const NOTE = /\/\* [^*/'"`\\\r\n]* \*\//g;
+
+/**
+ * True when `text` can stand in a type position without ending it: one line, no comments other
+ * than plain notes (`/* text *\/`, no `*`, `/`, quotes or backslashes in them) and no template
+ * literals, and balanced `()`, `[]`, `{}` outside string literals. A server's type texts are
+ * pasted into code, so anything else is refused.
  */
 export function isSafeTypeText(text: string): boolean {
-  if (text.trim() === "" || text.length > 4000 || /[\r\n`\\]|\/\/|\/\*|\*\//.test(text)) return false;
+  if (text.length > 4000) return false;
+  text = text.replace(NOTE, " ");
+  if (text.trim() === "" || /[\r\n`\\]|\/\/|\/\*|\*\//.test(text)) return false;
   const closing: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
   const stack: string[] = [];
   let quote: string | null = null;
@@ -83,6 +92,139 @@ export function isSafeTypeText(text: string): boolean {
     }
   }
   return quote === null && stack.length === 0;
+}
+
+/** Type keywords and operators: never names to resolve. */
+const TYPE_KEYWORDS = new Set(
+  (
+    "string number boolean bigint symbol object unknown never void undefined null any true false " +
+    "readonly keyof typeof unique infer extends is asserts in this new abstract const"
+  ).split(" "),
+);
+
+/**
+ * Global types a generated module may name: the ES2022 library's (no DOM, no Node.js types),
+ * so the module compiles in any strict project.
+ */
+const GLOBAL_TYPES = new Set(
+  (
+    "Array ReadonlyArray Record Partial Required Readonly Pick Omit Exclude Extract NonNullable Awaited ReturnType Parameters " +
+    "InstanceType ConstructorParameters Uppercase Lowercase Capitalize Uncapitalize PropertyKey ArrayLike " +
+    "Uint8Array Uint8ClampedArray Int8Array Uint16Array Int16Array Uint32Array Int32Array Float32Array Float64Array " +
+    "BigInt64Array BigUint64Array ArrayBuffer DataView Map ReadonlyMap Set ReadonlySet WeakMap WeakSet Date RegExp Error " +
+    "Promise PromiseLike Iterable AsyncIterable Iterator AsyncIterator IterableIterator AsyncIterableIterator Generator " +
+    "AsyncGenerator Function Object String Number Boolean Symbol BigInt"
+  ).split(" "),
+);
+
+/** Types a generated module names differently: `Buffer` (Node.js only) arrives as a `Uint8Array`. */
+const RENAMED_TYPES: Readonly<Record<string, string>> = { Buffer: "Uint8Array" };
+
+interface Token {
+  readonly kind: "space" | "note" | "string" | "word" | "punct";
+  readonly text: string;
+}
+
+/** The tokens of a safe type text (see {@link isSafeTypeText}). */
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  const pattern = /(\s+)|(\/\*[^]*?\*\/)|('[^']*'|"[^"]*")|([A-Za-z_$][\w$]*|\d[\w.]*)|(=>|\.\.\.|[^])/g;
+  for (const match of text.matchAll(pattern)) {
+    const kind = match[1] !== undefined ? "space" : match[2] !== undefined ? "note" : match[3] !== undefined ? "string" : match[4] !== undefined ? "word" : "punct";
+    tokens.push({ kind, text: match[0] });
+  }
+  return tokens;
+}
+
+/**
+ * `text` with every name a generated module would not know replaced by `unknown` (with its type
+ * arguments and qualifiers: `Ticket`, `Page<Ticket>`, `ns.Ticket`, `import("./x").Ticket`,
+ * `typeof value`), and the names replaced. Known: type keywords, {@link GLOBAL_TYPES}, names
+ * declared in the text itself (`infer T`, `[K in ...]`) and property or parameter names.
+ * `Buffer` becomes `Uint8Array`.
+ */
+export function resolveTypeNames(text: string): { text: string; unknownNames: string[] } {
+  const tokens = tokenize(text);
+  const local = new Set<string>();
+  const unknownNames: string[] = [];
+  const out: string[] = [];
+  /** The index of the next token that is not space or a note, from `from`. */
+  const next = (from: number): number => {
+    let i = from;
+    while (i < tokens.length && (tokens[i]!.kind === "space" || tokens[i]!.kind === "note")) i++;
+    return i;
+  };
+  const previous = (from: number): Token | undefined => {
+    for (let i = from; i >= 0; i--) if (tokens[i]!.kind !== "space" && tokens[i]!.kind !== "note") return tokens[i];
+    return undefined;
+  };
+  /** Past a balanced group opening at `i` (`open` ... `close`), or `i` when there is none. */
+  const skipGroup = (i: number, open: string, close: string): number => {
+    const start = next(i);
+    if (tokens[start]?.text !== open) return i;
+    let depth = 0;
+    for (let j = start; j < tokens.length; j++) {
+      if (tokens[j]!.text === open) depth++;
+      else if (tokens[j]!.text === close && --depth === 0) return j + 1;
+    }
+    return tokens.length;
+  };
+  /** Past `.name` qualifiers and type arguments after a name ending before `i`. */
+  const skipReference = (i: number): number => {
+    let j = i;
+    for (;;) {
+      const dot = next(j);
+      if (tokens[dot]?.text !== "." || tokens[next(dot + 1)]?.kind !== "word") break;
+      j = next(dot + 1) + 1;
+    }
+    return skipGroup(j, "<", ">");
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.kind !== "word" || /^\d/.test(token.text)) {
+      out.push(token.text);
+      continue;
+    }
+    const word = token.text;
+    const after = tokens[next(i + 1)];
+    const afterAfter = tokens[next(next(i + 1) + 1)];
+    const before = previous(i - 1);
+    // A property or parameter name: `{ id: ...`, `; title?: ...`, `(a: ...`, `...rest: ...`, `[key: ...`.
+    const keyed = after?.text === ":" || (after?.text === "?" && afterAfter?.text === ":");
+    if (keyed && (before === undefined || ["{", ";", ",", "(", "[", "...", "readonly"].includes(before.text))) {
+      out.push(word);
+      continue;
+    }
+    if (word === "infer" && after?.kind === "word") local.add(after.text);
+    if (after?.text === "in" && before?.text === "[") local.add(word);
+    if (word === "import" && after?.text === "(") {
+      const end = skipReference(skipGroup(i + 1, "(", ")"));
+      unknownNames.push(tokens.slice(i, end).map((item) => item.text).join(""));
+      out.push("unknown");
+      i = end - 1;
+      continue;
+    }
+    if (word === "typeof" && after?.kind === "word") {
+      const end = skipReference(next(i + 1) + 1);
+      unknownNames.push(tokens.slice(i, end).map((item) => item.text).join(""));
+      out.push("unknown");
+      i = end - 1;
+      continue;
+    }
+    if (TYPE_KEYWORDS.has(word) || GLOBAL_TYPES.has(word) || local.has(word)) {
+      out.push(word);
+      continue;
+    }
+    if (Object.hasOwn(RENAMED_TYPES, word) && after?.text !== "." && after?.text !== "<") {
+      out.push(RENAMED_TYPES[word]!);
+      continue;
+    }
+    const end = skipReference(i + 1);
+    unknownNames.push(tokens.slice(i, end).map((item) => item.text).join(""));
+    out.push("unknown");
+    i = end - 1;
+  }
+  return { text: out.join(""), unknownNames };
 }
 
 /** A `/** ... *\/` block of `doc`, indented by `indent`; nothing without a doc. */
@@ -140,9 +282,16 @@ export function generateTypes(service: ServiceDescription, options: GenerateType
   methods.forEach((method, index) => {
     if (index > 0) lines.push("");
     const warn = (what: string, text: string): string => {
-      if (isSafeTypeText(text)) return text;
-      warnings.push(`${method.name}: ${what}: type ${JSON.stringify(text)} is not a single balanced type expression; using unknown`);
-      return UNKNOWN;
+      if (!isSafeTypeText(text)) {
+        warnings.push(`${method.name}: ${what}: type ${JSON.stringify(text)} is not a single balanced type expression; using unknown`);
+        return UNKNOWN;
+      }
+      // The module declares no types of its own: a name it would not know is `unknown`.
+      const resolved = resolveTypeNames(text);
+      for (const unknownName of resolved.unknownNames) {
+        warnings.push(`${method.name}: ${what}: type ${JSON.stringify(unknownName)} is not declared in the generated module; using unknown`);
+      }
+      return resolved.text;
     };
     lines.push(...tsdoc(method.doc, "  "), `  ${methodLine(method, warn)}`);
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistry, createServer } from "@zrpc/server";
 import type { Server } from "@zrpc/server";
 import { freePort } from "@zrpc/test-support";
-import { runCli } from "./helpers.js";
+import { runCli, startCli } from "./helpers.js";
 
 let server: Server;
 let endpoint: string;
@@ -74,6 +74,25 @@ describe("zrpc call --debug", () => {
   });
 });
 
+/** A TCP listener on loopback whose connections `answer` handles; `close` also ends them. */
+async function tcpListener(answer: (socket: Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const listener: TcpServer = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    answer(socket);
+  });
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  const { port } = listener.address() as { port: number };
+  return {
+    port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => listener.close(resolve));
+    },
+  };
+}
+
 describe("zrpc call connection failures", () => {
   it("a closed port fails within 3 s, naming ECONNREFUSED (status 1)", async () => {
     const port = await freePort();
@@ -105,6 +124,69 @@ describe("zrpc call connection failures", () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it("a plain TCP server that accepts and sends nothing fails within 3 s of accepting, saying so (status 1)", async () => {
+    let acceptedAt: number | undefined;
+    const { port, close } = await tcpListener((socket) => {
+      acceptedAt ??= performance.now();
+      socket.on("error", () => undefined);
+    });
+    try {
+      const child = startCli(["call", String(port), "echo"], { defaultConnectTimeout: true });
+      const exit = await child.exited;
+      const exitedAt = performance.now();
+      expect(exit.code).toBe(1);
+      const stderr = child.stderr.join("\n");
+      expect(stderr).toMatch(new RegExp(`cannot connect to tcp://127\\.0\\.0\\.1:${port}: not a ZeroMQ peer\\? it accepted the connection but sent nothing in [\\d.]+ s`));
+      // A ZMTP peer greets as soon as it accepts: a silent one is named at the connect timeout
+      // (1 s), not after a longer handshake grace. Measured from the accept: node's start-up is not the CLI's doing.
+      expect(acceptedAt).toBeDefined();
+      expect(exitedAt - acceptedAt!).toBeLessThan(3000);
+    } finally {
+      await close();
+    }
+  });
+
+  it("--connect-timeout 6: a call made before the server exists gets its reply once the server is up (status 0)", async () => {
+    // A listener of ours takes the port first and hangs up on each connection, so the test sees
+    // the child's attempts; the server replaces it once the child has tried for 2 s or more.
+    const attempts: number[] = [];
+    let onAttempt: () => void = () => undefined;
+    const { port, close } = await tcpListener((socket) => {
+      attempts.push(performance.now());
+      socket.on("error", () => undefined);
+      socket.destroy();
+      onAttempt();
+    });
+    let stubOpen = true;
+    try {
+      const child = startCli(["call", "--connect-timeout", "6", String(port), "echo", "42", "-d"]);
+      // The request is written to the socket's queue at once, while nothing can answer it.
+      await child.waitForLine(/^debug: --> echo /, "stderr");
+      const sentAt = performance.now();
+      await new Promise<void>((resolve) => {
+        onAttempt = () => {
+          if (attempts.at(-1)! - sentAt >= 2000) resolve();
+        };
+        onAttempt();
+      });
+      await close();
+      stubOpen = false;
+      const late = createServer({ echo: (...values: unknown[]) => values }, { logger: null });
+      try {
+        await late.bind(`tcp://127.0.0.1:${port}`);
+        const exit = await child.exited;
+        expect(child.stderr.filter((line) => !line.startsWith("debug: ")).join("\n")).toBe("");
+        expect(exit.code).toBe(0);
+        expect(child.stdout.join("\n")).toBe("[42]");
+        expect(attempts.length).toBeGreaterThan(1);
+      } finally {
+        await late.close(0);
+      }
+    } finally {
+      if (stubOpen) await close();
     }
   });
 

@@ -36,6 +36,16 @@ const TEST_SERVICE_TYPES: MethodTypesTable = {
 const CONFORMANCE_CLI = fileURLToPath(new URL("../../conformance/dist/cli.js", import.meta.url));
 const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 
+const TSC_FLAGS = ["--ignoreConfig", "--strict", "--noEmit", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--types", "node"];
+
+/** Compiles `files` with `tsc --strict`: exit code and output. */
+async function compile(files: readonly string[]): Promise<{ code: number; output: string }> {
+  return await promisify(execFile)(process.execPath, [TSC, ...TSC_FLAGS, ...files]).then(
+    () => ({ code: 0, output: "" }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, output: `${error.stdout ?? ""}${error.stderr ?? ""}` }),
+  );
+}
+
 const servers: Server[] = [];
 const typed: Record<TransportName, string> = { zmtp: "", zeromq: "" };
 let untyped = "";
@@ -178,11 +188,7 @@ export async function plainUse(endpoint: string): Promise<unknown[]> {
 `;
     await writeFile(join(dir, "use.ts"), use);
     const files = ["use.ts", "typed-zmtp.ts", "typed-zeromq.ts", "plain-zmtp.ts", "plain-zeromq.ts", "odd.ts"].map((file) => join(dir, file));
-    const flags = ["--ignoreConfig", "--strict", "--noEmit", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--types", "node"];
-    const outcome = await promisify(execFile)(process.execPath, [TSC, ...flags, ...files]).then(
-      () => ({ code: 0, output: "" }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, output: `${error.stdout ?? ""}${error.stderr ?? ""}` }),
-    );
+    const outcome = await compile(files);
     expect(outcome.output).toBe("");
     expect(outcome.code).toBe(0);
   }, 120_000);
@@ -232,21 +238,21 @@ export async function plainUse(endpoint: string): Promise<unknown[]> {
         "  hello(name?: unknown): Promise<unknown>;",
       ]),
     );
-    const flags = ["--ignoreConfig", "--strict", "--noEmit", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--types", "node"];
-    const outcome = await promisify(execFile)(process.execPath, [TSC, ...flags, join(dir, "basic.ts")]).then(
-      () => ({ code: 0, output: "" }),
-      (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? -1, output: `${error.stdout ?? ""}${error.stderr ?? ""}` }),
-    );
+    const outcome = await compile([join(dir, "basic.ts")]);
     expect(outcome.output).toBe("");
     expect(outcome.code).toBe(0);
   }, 120_000);
 
-  it("zrpc run --types reads defineRpcs() maps too; registration types win; stream lists stream items", async () => {
+  it("zrpc run --types reads defineRpcs() maps too; registration types win; stream lists stream items; the output compiles", async () => {
     const { server, endpoint } = await startServer(["127.0.0.1:0", "--types"], { cwd: join(FIXTURES, "typed") });
     const result = await runCli(["types", endpoint]);
     await server.stop();
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
+    await writeFile(join(dir, "typed-rpcs.ts"), result.stdout);
+    const outcome = await compile([join(dir, "typed-rpcs.ts")]);
+    expect(outcome.output).toBe("");
+    expect(outcome.code).toBe(0);
     expect(result.stdout.split("\n").slice(4)).toEqual([
       '/** The methods of the zerorpc service "tickets". */',
       "export interface TicketsService {",
@@ -262,6 +268,60 @@ export async function plainUse(endpoint: string): Promise<unknown[]> {
       "  titles(prefix: string): AsyncIterable<string>;",
       "}",
     ]);
+  }, 120_000);
+
+  it("zrpc run --types writes named types out (interfaces, aliases, enums, generics, tuples, recursion); the output compiles and types a client", async () => {
+    const { server, endpoint } = await startServer(["127.0.0.1:0", "--types"], { cwd: join(FIXTURES, "named") });
+    const result = await runCli(["types", endpoint, "-o", join(dir, "shapes.ts")]);
+    await server.stop();
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const text = await readFile(join(dir, "shapes.ts"), "utf8");
+    // No name of the app's modules is left: everything is written out.
+    expect(text).not.toMatch(/\b(Ticket|Author|Status|Priority|Tree|Page|Attachment|Buffer|Date)\b(?! is recursive| travels)/);
+    const ticket = "{ readonly id: number; title: string; status: 'open' | 'closed'; priority: 1 | 2; tags: string[]; author: { readonly name: string; email?: string; } | null; }";
+    expect(text.split("\n").slice(5)).toEqual([
+      "export interface ShapesService {",
+      "  attach(attachment: { name: string; data: Uint8Array; created: unknown /* a Date travels as a msgpack timestamp and arrives as an Ext */; meta: Record<string, number>; }): Promise<{ size: number; bytes: Uint8Array; }>;",
+      "",
+      `  get_ticket(id: number): Promise<${ticket} | null>;`,
+      "",
+      `  page(cursor: number, status: 'open' | 'closed'): Promise<{ items: ${ticket}[]; next: number | null; }>;`,
+      "",
+      `  pair(): Promise<[${ticket}, 'open' | 'closed']>;`,
+      "",
+      `  tickets(n: number): AsyncIterable<${ticket}>;`,
+      "",
+      "  tree(depth: number): Promise<{ label: string; children: (unknown /* Tree is recursive */)[]; }>;",
+      "}",
+      "",
+    ]);
+    const use = `import { connect } from "@zrpc/client";
+import type { ShapesService } from "./shapes.js";
+
+export async function use(endpoint: string): Promise<string[]> {
+  const client = await connect<ShapesService>(endpoint);
+  const ticket = await client.proxy.get_ticket(1);
+  const names: string[] = [ticket?.title ?? "", ticket?.author?.email ?? ""];
+  for await (const item of client.proxy.tickets(2)) names.push(item.status);
+  const tree = await client.proxy.tree(2);
+  names.push(tree.label, String(tree.children.length));
+  const [first, status] = await client.proxy.pair();
+  names.push(first.title, status);
+  // @ts-expect-error the id is read-only
+  if (ticket !== null) ticket.id = 2;
+  // @ts-expect-error a status is 'open' or 'closed'
+  await client.proxy.page(1, "pending");
+  // @ts-expect-error a recursive part is unknown
+  names.push(tree.children[0]!.label);
+  await client.close();
+  return names;
+}
+`;
+    await writeFile(join(dir, "use-shapes.ts"), use);
+    const outcome = await compile([join(dir, "use-shapes.ts"), join(dir, "shapes.ts")]);
+    expect(outcome.output).toBe("");
+    expect(outcome.code).toBe(0);
   }, 120_000);
 
   it("usage errors exit 2", async () => {

@@ -1,6 +1,6 @@
 // `zrpc run --watch`: edits to an rpcs module are served after a reload, calls in flight during
 // the reload complete, a module that fails to load leaves the old code serving, a fix is picked up.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -84,6 +84,44 @@ describe("zrpc run --watch", () => {
 
     expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
     expect(server.stderr.at(-1)).toBe("zrpc: stopped");
+  });
+
+  it("reloads a changed configuration file (a new name, a new app), keeps serving through a broken one", async () => {
+    const dir = copyFixture();
+    // A second app, not in the configuration yet (written before the watch starts).
+    mkdirSync(join(dir, "extra"));
+    writeFileSync(join(dir, "extra", "rpcs.ts"), RPCS('register(function extra() { return "extra"; });'));
+    const config = (body: string): string => `import { defineConfig } from "@zrpc/cli";\n${body}\n`;
+    const { server, endpoint } = await startServer(["127.0.0.1:0", "--watch"], { cwd: dir });
+    await server.waitForLine(/^zrpc: watching \. for changes/, "stderr");
+    expect(await call(endpoint, "_zerorpc_name")).toBe("Watched");
+
+    writeFileSync(join(dir, "zrpc.config.ts"), config('export default defineConfig({ apps: ["./svc", "./extra"], server: { name: "Rewatched" } });'));
+    await server.waitForLine(/^zrpc: changed: zrpc\.config\.ts; reloading$/, "stderr");
+    await server.waitForLine(/^zrpc: reloaded \(zrpc\.config\.ts\)$/, "stderr");
+    expect(await server.waitForNthLine(/^Listening on /, 2)).toBe(`Listening on ${endpoint} (heartbeat 5s). Quit with CONTROL-C.`);
+    expect(await call(endpoint, "_zerorpc_name")).toBe("Rewatched");
+    expect(await call(endpoint, "extra")).toBe("extra");
+    expect(await call(endpoint, "version")).toBe(1);
+
+    // A configuration that does not parse: the error is printed, the previous server goes on serving.
+    writeFileSync(join(dir, "zrpc.config.ts"), config('export default defineConfig({ apps: ["./svc", '));
+    const failed = await server.waitForLine(/^zrpc: reload failed \(still serving the previous version\): .*$/, "stderr");
+    expect(failed[0]).toContain("zrpc.config.ts");
+    expect(await call(endpoint, "_zerorpc_name")).toBe("Rewatched");
+    expect(await call(endpoint, "extra")).toBe("extra");
+
+    // A configuration that parses but is wrong is refused the same way.
+    writeFileSync(join(dir, "zrpc.config.ts"), config('export default defineConfig({ apps: "./svc" } as never);'));
+    const refused = await server.waitForNthLine(/^zrpc: reload failed \(still serving the previous version\): /, 2, "stderr");
+    expect(refused).toContain('"apps" must be an array');
+    expect(await call(endpoint, "_zerorpc_name")).toBe("Rewatched");
+
+    // The fix is picked up.
+    writeFileSync(join(dir, "zrpc.config.ts"), config('export default defineConfig({ apps: ["./svc"], server: { name: "Fixed" } });'));
+    await server.waitForNthLine(/^zrpc: reloaded \(zrpc\.config\.ts\)$/, 2, "stderr");
+    expect(await call(endpoint, "_zerorpc_name")).toBe("Fixed");
+    expect(await server.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });
 
   it("with --log-format json, reports reloading, reloaded and reload-failed as JSON records", async () => {

@@ -18,6 +18,8 @@ import {
   throwIfCallAborted,
   timeoutErrorOf,
 } from "./call.js";
+import { publishCallEnd, publishCallError, publishCallItem, startCallDiagnostics } from "./diagnostics.js";
+import type { ClientCallRecord } from "./diagnostics.js";
 import { CanceledError } from "./errors.js";
 import type { CallSite } from "./errors.js";
 import { defineOwnKeys, runAfterReply, runBeforeRequest } from "./middleware.js";
@@ -79,6 +81,8 @@ export class CallEngine implements TakeReceiver {
   private failed = false;
   private timer: unknown;
   private abortListener: (() => void) | undefined;
+  /** The call's diagnostics message, when someone subscribed to the call channels at its start. */
+  private diagnostics: ClientCallRecord | undefined;
 
   constructor(init: CallInit, listener: CallListener) {
     this.host = init.host;
@@ -105,6 +109,7 @@ export class CallEngine implements TakeReceiver {
     try {
       if (typeof method !== "string") throw new TypeError(`method must be a string, got ${typeof method}`);
       if (!Array.isArray(args)) throw new TypeError("args must be an array of positional arguments");
+      this.diagnostics = startCallDiagnostics(this.request, host);
       throwIfCallAborted(this.request);
       if (host.middleware.length > 0) {
         runBeforeRequest(host.middleware, this.request);
@@ -126,10 +131,12 @@ export class CallEngine implements TakeReceiver {
       channel = host.open(this.request, deadline === undefined ? undefined : { deadline });
     } catch (error) {
       this.phase = "done";
+      if (this.diagnostics !== undefined) publishCallError(this.diagnostics, error);
       this.listener.onError(error);
       return;
     }
     this.channel = channel;
+    if (this.diagnostics !== undefined) this.diagnostics.id = channel.id;
     this.phase = "first";
     if (timeoutMs > 0) this.timer = host.timerClock.setTimeout(() => this.onTimeout(timeoutMs), timeoutMs);
     const signal = options.signal;
@@ -150,6 +157,7 @@ export class CallEngine implements TakeReceiver {
     if (this.phase === "done") return;
     this.cancelRemote("abandoned");
     this.end();
+    if (this.diagnostics !== undefined) publishCallEnd(this.diagnostics, "abandoned");
   }
 
   private read(): void {
@@ -204,16 +212,19 @@ export class CallEngine implements TakeReceiver {
         }
         if (this.after(event, undefined) !== undefined) return;
         this.end();
+        if (this.diagnostics !== undefined) publishCallEnd(this.diagnostics, "ok", ok.value);
         this.listener.onValue(ok.value);
         return;
       }
       case EventNames.stream:
         this.phase = "stream";
+        if (this.diagnostics !== undefined) publishCallItem(this.diagnostics, event.args);
         this.listener.onItem(event.args);
         return;
       case EventNames.streamDone:
         this.end();
         if (this.after(event, undefined) !== undefined) return;
+        if (this.diagnostics !== undefined) publishCallEnd(this.diagnostics, "stream-done");
         this.listener.onDone();
         return;
       case EventNames.err:
@@ -260,6 +271,7 @@ export class CallEngine implements TakeReceiver {
     this.end();
     if (this.failed) return;
     this.failed = true;
+    if (this.diagnostics !== undefined) publishCallError(this.diagnostics, error);
     this.listener.onError(error);
   }
 

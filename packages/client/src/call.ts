@@ -25,6 +25,8 @@ export interface CallHost {
   readonly extensions: { readonly deadline: boolean; readonly cancel: boolean };
   /** Set once the server announced the cancel extension on any call of this client. */
   serverCancels: boolean;
+  /** The endpoints the client connects to, for diagnostics (`undefined` when its transport does not say). */
+  endpointName(): string | undefined;
   /** Sends the request and opens its channel; throws when the client is closed or the request cannot be sent. */
   open(request: ClientRequest, extras?: OpenExtras): Channel;
 }

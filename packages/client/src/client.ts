@@ -37,8 +37,11 @@ export interface Client<TService = unknown> extends AsyncDisposable {
    *   `CanceledError`, a server that stopped heartbeating with `LostRemote`, a malformed or
    *   unknown reply with `ProtocolError`, a closed client with a `ZrpcError` of code `"closed"`.
    *
-   * With a service type, known method names must use the typed overload; an explicit type
-   * argument (`call<number>("x")`) selects this one.
+   * With a service type, this overload takes only the names of zerorpc's introspection methods
+   * (`_zerorpc_*`, also with an explicit result type: `call<string[]>("_zerorpc_list")`); a name
+   * the service does not declare fails to compile. `untyped(client)` returns the same client
+   * without its service type, for names the type does not know. Without a service type any name
+   * is accepted (`call<number>("x")` sets the result type).
    */
   call<T = unknown, TName extends string = string>(
     method: TName & UnknownMethodName<TService, TName>,
@@ -60,6 +63,9 @@ export interface Client<TService = unknown> extends AsyncDisposable {
    * a slow consumer slows the server down. Leaving `for await` early (`break`, `return`, `throw`)
    * closes the call: no more credit and no more heartbeats go out, and the server gives up on it
    * when it notices the missing heartbeats. The timeout bounds only the first reply.
+   *
+   * Names are checked as for `call`: with a service type, only its methods (typed overload) and
+   * `_zerorpc_*` are accepted.
    */
   stream<T = unknown, TName extends string = string>(
     method: TName & UnknownMethodName<TService, TName>,
@@ -67,12 +73,17 @@ export interface Client<TService = unknown> extends AsyncDisposable {
     options?: CallOptions,
   ): AsyncIterable<T>;
 
+  /** Sends a method of `TService` now (typed overload: the arguments are checked; see the untyped one). */
+  invoke<TName extends MethodName<TService>>(method: TName, ...rest: TypedCallRest<MethodArgs<TService, TName>>): CallResult;
   /**
    * Sends `method(...args)` now and returns a {@link CallResult}: await it for the value (an array
    * of items if the server streams), or iterate it for the items (the `OK` value once). What the
    * proxy calls.
+   *
+   * With a service type, this overload takes only the introspection names (`_zerorpc_*`), as for
+   * `call` and `stream`; `untyped(client)` lifts the check.
    */
-  invoke(method: string, args?: readonly unknown[], options?: CallOptions): CallResult;
+  invoke<TName extends string = string>(method: TName & UnknownMethodName<TService, TName>, args?: readonly unknown[], options?: CallOptions): CallResult;
 
   /**
    * The remote methods as functions: `await client.proxy.hello("x")` is
@@ -210,6 +221,10 @@ class ClientImpl implements CallHost, AsyncDisposable {
     return this.#multiplexer.closed;
   }
 
+  endpointName(): string | undefined {
+    return this.#connections?.endpointNames;
+  }
+
   get isClosed(): boolean {
     return this.#closing || this.#ended;
   }
@@ -310,4 +325,15 @@ function createProxy(client: ClientImpl): unknown {
  */
 export function createClient<TService = unknown>(options: ClientOptions): Client<TService> {
   return new ClientImpl(options) as unknown as Client<TService>;
+}
+
+/**
+ * The same client without its service type: `call`, `stream`, `invoke` and `proxy` take any
+ * method name and any arguments, and results are `unknown` (or the type argument given:
+ * `untyped(client).call<number>("debug_count")`). For the rare call a typed client's service type
+ * does not describe (a method added on the server but not yet in the type, a name chosen at run
+ * time); the typed client itself rejects such names at compile time. Returns its argument.
+ */
+export function untyped<TService>(client: Client<TService>): Client {
+  return client as unknown as Client;
 }

@@ -13,13 +13,21 @@ interface EndpointState {
   error: Error | undefined;
   /** When the current TCP connection came up without a handshake yet. */
   handshakingSince: number | undefined;
+  /**
+   * The transport reported that the peer of the current connection has sent nothing at all yet
+   * (a `handshaking` event with an `error`; the ZMTP transport does this, libzmq cannot).
+   */
+  silent: Error | undefined;
 }
 
 /**
  * How long a TCP connection may stay in its ZeroMQ handshake, with no failure seen, before a
  * waiting call gives up on it (when that is longer than connectTimeoutMs). A ZeroMQ peer greets at
- * once, but a busy machine can take a while to schedule it: a connection that is merely slow must
- * not fail healthy calls, while a peer that accepts and says nothing is named within about 2 s.
+ * once, but a busy machine can take a while to finish a handshake: a connection that is merely
+ * slow must not fail healthy calls. This grace goes to a handshake that is under way (the peer
+ * has sent something) and to transports that cannot tell (libzmq); a peer the transport reports
+ * as silent (it accepted and has sent nothing at all) gets none: the call fails at
+ * connectTimeoutMs, "not a ZeroMQ peer? it accepted the connection but sent nothing in 1 s".
  */
 const SLOW_HANDSHAKE_MS = 2000;
 
@@ -89,13 +97,24 @@ export class ConnectionWait {
     const { endpoint, state } = event;
     let entry = this.#endpoints.get(endpoint);
     const wasConnected = entry?.state === "connected";
+    const wasHandshaking = entry?.state === "handshaking";
     if (entry === undefined) {
-      entry = { state, error: undefined, handshakingSince: undefined };
+      entry = { state, error: undefined, handshakingSince: undefined, silent: undefined };
       this.#endpoints.set(endpoint, entry);
     }
     entry.state = state;
     if (state === "failed" || (state === "disconnected" && event.error !== undefined)) entry.error = event.error;
-    entry.handshakingSince = state === "handshaking" ? this.#clock.now() : undefined;
+    if (state !== "handshaking") {
+      entry.handshakingSince = undefined;
+      entry.silent = undefined;
+    } else if (!wasHandshaking || entry.handshakingSince === undefined) {
+      // A new connection (a repeated `handshaking` is news about the same one).
+      entry.handshakingSince = this.#clock.now();
+      entry.silent = event.error;
+    } else {
+      // The same connection: its peer is still silent (error), or has started to talk.
+      entry.silent = event.error;
+    }
     if (state === "connected") entry.error = undefined;
     if (wasConnected !== (state === "connected")) this.#connected += wasConnected ? -1 : 1;
     if (this.#connected > 0 && this.#waiting.size > 0) {
@@ -124,7 +143,7 @@ export class ConnectionWait {
     const now = this.#clock.now();
     let grace = 0;
     for (const entry of this.#endpoints.values()) {
-      if (entry.handshakingSince === undefined || entry.error !== undefined) continue;
+      if (entry.handshakingSince === undefined || entry.error !== undefined || entry.silent !== undefined) continue;
       grace = Math.max(grace, entry.handshakingSince + SLOW_HANDSHAKE_MS - now);
     }
     return grace;
@@ -136,7 +155,13 @@ export class ConnectionWait {
     const failures: ConnectFailure[] = [];
     for (const [endpoint, entry] of this.#endpoints) {
       let error = entry.error;
-      if (entry.handshakingSince !== undefined && error === undefined) {
+      if (entry.handshakingSince !== undefined && entry.silent !== undefined) {
+        // The transport saw not one octet from the peer since the connection came up.
+        error = new Error(
+          `not a ZeroMQ peer? it accepted the connection but sent nothing in ${seconds(Math.max(0, now - entry.handshakingSince))}`,
+          { cause: entry.silent },
+        );
+      } else if (entry.handshakingSince !== undefined && error === undefined) {
         // The TCP connection is up and the peer has not completed a ZeroMQ handshake: a ZeroMQ
         // peer greets at once, so it is most likely something else.
         error = new Error(

@@ -4,7 +4,7 @@
 // For users.
 export { connect } from "./connect.js";
 export type { ConnectOptions } from "./connect.js";
-export { createClient } from "./client.js";
+export { createClient, untyped } from "./client.js";
 export type { Client } from "./client.js";
 export type { CallResult } from "./call.js";
 export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from "./options.js";
@@ -53,7 +53,10 @@ export type {
 } from "./one-way.js";
 
 // Symbols below are for middleware, pool and transport authors, and for typing helpers.
+// node:diagnostics_channel events of every call (for APMs; see the README, "Diagnostics channels").
+export { CLIENT_CALL_CHANNELS } from "./diagnostics.js";
+export type { ClientCallMessage, ClientCallOutcome } from "./diagnostics.js";
 export type { ClientMiddleware, ClientRequest } from "./middleware.js";
 export type { Event } from "@zrpc/wire";
 export type { Clock, ConnectionEvent, OpenedTransport, Transport, TransportDefaults, TransportFactory } from "@zrpc/channel";
-export type { CallValue, MethodArgs, MethodName, StreamValue, TypedCallRest, UnknownMethodName } from "./typed.js";
+export type { CallValue, IntrospectionName, MethodArgs, MethodName, StreamValue, TypedCallRest, UnknownMethodName } from "./typed.js";

@@ -50,9 +50,13 @@ export interface ClientOptions {
    * (ECONNREFUSED)`, `host not found (ENOTFOUND)`, `not a ZeroMQ peer: ...` (an HTTP server, say).
    * The transport keeps reconnecting in the background, so a call that waits gets its reply when
    * the server comes up in time, and later calls work once it is up. With several endpoints, any
-   * connected one is enough. A connection that is up and still in its ZeroMQ handshake, with no
-   * failure seen, gets up to 2 s in all (when that is longer): a healthy server on a busy machine
-   * may greet late, and that must not fail the call; a listener that stays silent is named then.
+   * connected one is enough. A listener that accepted the connection and, as the transport
+   * reports, has sent nothing at all is named when this time runs out (`not a ZeroMQ peer? it
+   * accepted the connection but sent nothing in 1 s`): a ZeroMQ peer greets as soon as it
+   * accepts. A connection whose handshake is under way, with no failure seen, gets up to 2 s
+   * from when it came up (when that is longer): a healthy server on a busy machine may finish
+   * late, and that must not fail the call. On a transport that does not say whether the peer sent
+   * anything (zeromq.js), every connection in its handshake gets those 2 s.
    *
    * `Infinity`, `0` or `null` wait forever: calls are sent whenever a connection comes and only
    * the heartbeat (`LostRemote`) or the timeout ends them (the behaviour before this option).

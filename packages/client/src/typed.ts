@@ -26,6 +26,28 @@ export type StreamItem<TResult> = TResult extends PlainIterable
       : never;
 
 /**
+ * `[TItem]` when method type `TMethod` carries the stream item type a server declared for it,
+ * `[]` otherwise. `@zrpc/server`'s `register(fn, { stream: true })` returns `fn` typed with an
+ * optional, type-only `~zrpc.streamItem` property (its `StreamHandler`): a function returning
+ * `Ticket[]` registered so is a stream of `Ticket` for a client typed from the module's exports.
+ */
+type DeclaredStream<TMethod> = "~zrpc" extends keyof TMethod
+  ? Exclude<TMethod["~zrpc" & keyof TMethod], undefined> extends { readonly streamItem: infer TItem }
+    ? [TItem]
+    : []
+  : [];
+
+/**
+ * The item type of the stream method type `TMethod`, or `never` when it is unary: the declared
+ * item type (see {@link DeclaredStream}), else {@link StreamItem} of its result.
+ */
+type MethodStreamItem<TMethod> = DeclaredStream<TMethod> extends [infer TItem]
+  ? TItem
+  : TMethod extends (...args: never[]) => infer TResult
+    ? StreamItem<TResult>
+    : never;
+
+/**
  * The methods a client is typed with, for a service type `TService`: the type itself (an interface
  * or class of the server's methods), or, for a value that carries its client view in a
  * `~zrpc.service` property, that view. `@zrpc/server`'s `defineRpcs()` returns such a value, so
@@ -57,21 +79,24 @@ type MethodReturn<TService, TName extends MethodName<TService>> = MethodOf<Servi
   ? TResult
   : never;
 
+/** The stream item type of method `TName` of `TService`, or `never` when it is unary. */
+type MethodItem<TService, TName extends MethodName<TService>> = MethodStreamItem<MethodOf<ServiceType<TService>, TName>>;
+
 /**
  * What `call()` resolves with for method `TName`: the awaited result of a unary method, or an
  * array of the items of a streaming one (the client collects a streamed reply).
  */
-export type CallValue<TService, TName extends MethodName<TService>> = [StreamItem<MethodReturn<TService, TName>>] extends [never]
+export type CallValue<TService, TName extends MethodName<TService>> = [MethodItem<TService, TName>] extends [never]
   ? Awaited<MethodReturn<TService, TName>>
-  : StreamItem<MethodReturn<TService, TName>>[];
+  : MethodItem<TService, TName>[];
 
 /**
  * What `stream()` yields for method `TName`: the items of a streaming method, or the single result
  * of a unary one (yielded once).
  */
-export type StreamValue<TService, TName extends MethodName<TService>> = [StreamItem<MethodReturn<TService, TName>>] extends [never]
+export type StreamValue<TService, TName extends MethodName<TService>> = [MethodItem<TService, TName>] extends [never]
   ? Awaited<MethodReturn<TService, TName>>
-  : StreamItem<MethodReturn<TService, TName>>;
+  : MethodItem<TService, TName>;
 
 /**
  * The arguments after the method name of a typed `call`/`stream`: the argument tuple (optional
@@ -81,17 +106,37 @@ export type TypedCallRest<TArgs extends readonly unknown[]> = [] extends TArgs
   ? [args?: TArgs, options?: CallOptions]
   : [args: TArgs, options?: CallOptions];
 
-/**
- * `TName` itself when it is **not** a method of `TService`, `never` when it is: keeps the untyped
- * overloads of `call`/`stream` from accepting known methods with wrong arguments.
- */
-export type UnknownMethodName<TService, TName extends string> = TName extends MethodName<TService> ? never : TName;
+/** The names of zerorpc's introspection methods (`_zerorpc_inspect`, `_zerorpc_list`, ...), served by every server. */
+export type IntrospectionName = `_zerorpc_${string}`;
 
-/** A typed proxy method: streaming methods return an `AsyncIterable`, others a `Promise`. */
+/**
+ * The names the untyped overloads of `call`/`stream`/`invoke` accept, given `TName`: without a
+ * service type (`Client`, `Client<unknown>`) any name; with one, only the introspection names
+ * (`_zerorpc_*`, which no service declares). A name of the service is `never` here, so a known
+ * method always goes through the typed overload (its arguments are checked), and a name the
+ * service does not have fails to compile. When `TName` is not inferred (an explicit result type,
+ * `call<string[]>("_zerorpc_list")`), it is `string` and this gives the introspection names.
+ * `untyped(client)` (`@zrpc/client`) is the way to call other names on a typed client.
+ */
+export type UnknownMethodName<TService, TName extends string> = unknown extends TService
+  ? TName
+  : TName extends MethodName<TService>
+    ? never
+    : TName extends IntrospectionName
+      ? TName
+      : string extends TName
+        ? IntrospectionName
+        : never;
+
+/**
+ * A typed proxy method: streaming methods return an `AsyncIterable`, others a `Promise`. A method
+ * streams when its result is a stream ({@link StreamItem}) or when the server declared it one
+ * (`register(fn, { stream: true })` of `@zrpc/server`).
+ */
 export type ProxyMethod<TMethod> = TMethod extends (...args: infer TArgs) => infer TResult
-  ? [StreamItem<TResult>] extends [never]
+  ? [MethodStreamItem<TMethod>] extends [never]
     ? (...args: TArgs) => Promise<Awaited<TResult>>
-    : (...args: TArgs) => AsyncIterable<StreamItem<TResult>>
+    : (...args: TArgs) => AsyncIterable<MethodStreamItem<TMethod>>
   : never;
 
 /** The proxy of a client without a service type: any name, any arguments, a {@link CallResult}. */

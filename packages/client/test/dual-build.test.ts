@@ -56,6 +56,7 @@ describe("dual ESM + CJS build", () => {
     const { esm, cjs } = await builds();
     // A surface pin: a change here is a change of the public API, to be made on purpose.
     expect(Object.keys(esm).sort()).toEqual([
+      "CLIENT_CALL_CHANNELS",
       "CanceledError",
       "ConnectError",
       "DEFAULT_CONNECT_TIMEOUT_MS",
@@ -86,6 +87,7 @@ describe("dual ESM + CJS build", () => {
       "f64",
       "isCurveKey",
       "isRetryable",
+      "untyped",
       "z85Decode",
       "z85Encode",
     ]);

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { createServer, registry } from "@zrpc/server";
 import type { Service, ServiceOf } from "@zrpc/server";
-import { RemoteError, connect } from "../src/index.js";
+import { RemoteError, connect, untyped } from "../src/index.js";
 import type { CallResult, Client } from "../src/index.js";
 import type { Ticket, ticketRpcs } from "./fixtures/ticket-rpcs.js";
 import type * as registerRpcs from "./fixtures/register-rpcs.js";
@@ -50,7 +50,7 @@ describe("a client typed by defineRpcs()", () => {
     expectTypeOf(client.call("fixture_tickets", [2])).toEqualTypeOf<Promise<Ticket[]>>();
     expectTypeOf(client.stream("fixture_tickets", [2])).toEqualTypeOf<AsyncIterable<Ticket>>();
     expectTypeOf(client.call("fixture_ticket", [1])).toEqualTypeOf<Promise<Ticket | null>>();
-    // Names the service does not declare stay callable, untyped.
+    // zerorpc's introspection names stay callable, untyped.
     expectTypeOf(client.call("_zerorpc_list")).toEqualTypeOf<Promise<unknown>>();
     expectTypeOf(client.invoke("fixture_ticket", [1])).toEqualTypeOf<CallResult>();
     expectTypeOf(client).toEqualTypeOf<Client<typeof ticketRpcs>>();
@@ -65,6 +65,16 @@ describe("a client typed by defineRpcs()", () => {
       void typed.proxy.fixture_tickets();
       // @ts-expect-error: wrong argument types through call()
       void typed.call("fixture_ticket", ["1"]);
+      // @ts-expect-error: not a method of the service, through call()
+      void typed.call("fixture_tickett", [2]);
+      // @ts-expect-error: not a method of the service, through stream()
+      void typed.stream("fixture_tickett", [2]);
+      // @ts-expect-error: not a method of the service, through invoke()
+      void typed.invoke("fixture_tickett", [2]);
+      // @ts-expect-error: wrong argument types through invoke()
+      void typed.invoke("fixture_tickets", ["2"]);
+      // The escape: the same client, untyped.
+      void untyped(typed).call("fixture_tickett", [2]);
       // @ts-expect-error: a stream is not a promise
       void typed.proxy.fixture_tickets(2).then;
       // @ts-expect-error: a unary result is not iterable
@@ -100,17 +110,32 @@ describe("a client typed by register() functions exported from an rpcs module", 
     opened.push(client);
     expectTypeOf(client.proxy.fixture_add).toEqualTypeOf<(a: number, b: number) => Promise<number>>();
     expectTypeOf(client.proxy.fixture_count).toEqualTypeOf<(n: number) => AsyncIterable<number>>();
+    // register(fn, { stream: true }) on a function returning Promise<string[]>: a stream of strings.
+    expectTypeOf(client.proxy.fixture_letters).toEqualTypeOf<(word: string) => AsyncIterable<string>>();
+    expectTypeOf(client.stream("fixture_letters", ["ab"])).toEqualTypeOf<AsyncIterable<string>>();
+    expectTypeOf(client.call("fixture_letters", ["ab"])).toEqualTypeOf<Promise<string[]>>();
     const misuses = (typed: Client<typeof registerRpcs>): void => {
       // @ts-expect-error: an exported constant is not a method
       void typed.proxy.VERSION;
       // @ts-expect-error: wrong argument type
       void typed.proxy.fixture_add(1, "2");
+      // @ts-expect-error: not a method of the service, through call()
+      void typed.call("fixture_addd", [1, 2]);
+      // @ts-expect-error: not a method of the service, through stream()
+      void typed.stream("fixture_countt", [2]);
+      // @ts-expect-error: not a method of the service, through invoke()
+      void typed.invoke("fixture_addd", [1, 2]);
+      // @ts-expect-error: an exported constant is not a method, through call()
+      void typed.call("VERSION");
       // @ts-expect-error: a stream is not a promise
       void typed.proxy.fixture_count(2).then;
+      // @ts-expect-error: a declared stream is not a promise either
+      void typed.proxy.fixture_letters("ab").then;
     };
     expect(misuses).toBeTypeOf("function");
     await expect(client.proxy.fixture_add(2, 3)).resolves.toBe(5);
     expect(await collect(client.proxy.fixture_count(3))).toEqual([0, 1, 2]);
+    expect(await collect(client.proxy.fixture_letters("abc"))).toEqual(["a", "b", "c"]);
   });
 });
 
@@ -151,6 +176,14 @@ describe("a client typed by ServiceOf<typeof Class>", () => {
       void typed.proxy._internal();
       // @ts-expect-error: not a method of the service
       void typed.proxy.whisper("x");
+      // @ts-expect-error: not a method of the service, through call()
+      void typed.call("whisper", ["x"]);
+      // @ts-expect-error: not a method of the service, through stream()
+      void typed.stream("whisper", ["x"]);
+      // @ts-expect-error: not a method of the service, through invoke()
+      void typed.invoke("whisper", ["x"]);
+      // @ts-expect-error: `_` methods are not served, through call()
+      void typed.call("_internal");
       // @ts-expect-error: wrong argument type
       void typed.proxy.shout(1);
       // @ts-expect-error: a stream is not a promise

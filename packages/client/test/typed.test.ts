@@ -1,6 +1,7 @@
 // Compile-time checks of the typed client. The expectTypeOf / @ts-expect-error lines are verified
 // by `tsc --noEmit` (typecheck covers test/); the test bodies also run against a fake server.
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
+import { untyped } from "../src/index.js";
 import type { CallResult, Client, ClientProxy, StreamItem } from "../src/index.js";
 import { FakeServer } from "./helpers.js";
 
@@ -86,10 +87,13 @@ describe("typed client", () => {
     expectTypeOf(client.stream("range", [2])).toEqualTypeOf<AsyncIterable<number>>();
     // A unary method streamed yields its one value.
     expectTypeOf(client.stream("add", [1, 2])).toEqualTypeOf<AsyncIterable<number>>();
-    // Names the service does not declare (introspection) stay callable, untyped.
+    // zerorpc's introspection methods (which no service declares) stay callable, untyped.
     expectTypeOf(client.call("_zerorpc_ping")).toEqualTypeOf<Promise<unknown>>();
     expectTypeOf(client.call<string[]>("_zerorpc_list")).toEqualTypeOf<Promise<string[]>>();
+    expectTypeOf(client.stream("_zerorpc_inspect")).toEqualTypeOf<AsyncIterable<unknown>>();
+    expectTypeOf(client.invoke("_zerorpc_help", ["add"])).toEqualTypeOf<CallResult>();
     expectTypeOf(client.invoke("add", [1, 2])).toEqualTypeOf<CallResult>();
+    expectTypeOf(client.invoke("text")).toEqualTypeOf<CallResult>();
 
     // @ts-expect-error: wrong argument types for a known method
     void client.call("add", ["1", 2]).catch(() => undefined);
@@ -97,6 +101,32 @@ describe("typed client", () => {
     void client.call("add").catch(() => undefined);
     // @ts-expect-error: too many arguments
     void client.stream("range", [1, 2]);
+    // @ts-expect-error: wrong argument type through invoke()
+    void client.invoke("add", [1, "2"]);
+
+    // Compiled, never run: names the service does not declare fail to compile, for every entry point.
+    const wrongNames = (typed: Client<TestService>, name: string): void => {
+      // @ts-expect-error: not a method of the service
+      void typed.call("nope");
+      // @ts-expect-error: not a method of the service, with an explicit result type
+      void typed.call<number>("nope");
+      // @ts-expect-error: not a method of the service
+      void typed.stream("nope", [1]);
+      // @ts-expect-error: not a method of the service
+      void typed.invoke("nope");
+      // @ts-expect-error: a name known only at run time
+      void typed.call(name);
+      // @ts-expect-error: a property, not a method
+      void typed.call("version");
+      // The untyped view of the same client takes any name.
+      expectTypeOf(untyped(typed).call("nope")).toEqualTypeOf<Promise<unknown>>();
+      expectTypeOf(untyped(typed).call<number>(name, [1])).toEqualTypeOf<Promise<number>>();
+      expectTypeOf(untyped(typed).stream<string>("nope")).toEqualTypeOf<AsyncIterable<string>>();
+      expectTypeOf(untyped(typed).invoke(name)).toEqualTypeOf<CallResult>();
+      expectTypeOf(untyped(typed)).toEqualTypeOf<Client>();
+    };
+    expect(wrongNames).toBeTypeOf("function");
+    expect(untyped(client)).toBe(client);
 
     await expect(client.call("add", [1, 2])).resolves.toBe(3);
     await expect(client.call("range", [2])).resolves.toEqual([0, 1]);
@@ -104,15 +134,18 @@ describe("typed client", () => {
 
   it("leaves an untyped client open to any name", async () => {
     server = new FakeServer((request, s) => s.ok(request, 7));
-    const untyped = server.client({ heartbeatMs: 0 });
-    client = untyped as unknown as Client<TestService>;
-    expectTypeOf(untyped.proxy).toEqualTypeOf<ClientProxy<unknown>>();
+    const plain = server.client({ heartbeatMs: 0 });
+    client = plain as unknown as Client<TestService>;
+    expectTypeOf(plain.proxy).toEqualTypeOf<ClientProxy<unknown>>();
     // An index signature: with noUncheckedIndexedAccess a member may be undefined.
-    expectTypeOf(untyped.proxy.anything).toEqualTypeOf<((...args: unknown[]) => CallResult) | undefined>();
-    expectTypeOf(untyped.call("x", [1, "2"])).toEqualTypeOf<Promise<unknown>>();
-    expectTypeOf(untyped.call<number>("x")).toEqualTypeOf<Promise<number>>();
-    expectTypeOf(untyped.stream<string>("x")).toEqualTypeOf<AsyncIterable<string>>();
-    await expect(untyped.proxy.anything!(1)).resolves.toBe(7);
+    expectTypeOf(plain.proxy.anything).toEqualTypeOf<((...args: unknown[]) => CallResult) | undefined>();
+    expectTypeOf(plain.call("x", [1, "2"])).toEqualTypeOf<Promise<unknown>>();
+    expectTypeOf(plain.call<number>("x")).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(plain.stream<string>("x")).toEqualTypeOf<AsyncIterable<string>>();
+    const name: string = "x";
+    expectTypeOf(plain.call(name)).toEqualTypeOf<Promise<unknown>>();
+    expectTypeOf(plain.invoke(name, [1])).toEqualTypeOf<CallResult>();
+    await expect(plain.proxy.anything!(1)).resolves.toBe(7);
   });
 
   it("computes stream item types", () => {

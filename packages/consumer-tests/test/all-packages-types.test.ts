@@ -20,6 +20,7 @@ const PEERS = [
   "@types/emscripten@^1.41.1",
   "kysely@0.28.18",
   "@sentry/node@10.78.0",
+  "@opentelemetry/api@1.9.1",
   "@types/node@^20.19.0",
 ];
 

@@ -12,6 +12,7 @@ export const PUBLISHED = [
   "pool",
   "middleware-db",
   "middleware-sentry",
+  "middleware-otel",
   "cli",
 ] as const;
 

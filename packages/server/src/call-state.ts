@@ -9,6 +9,8 @@ import type { Event } from "@zrpc/wire";
 import { AbortableCall } from "./call-abort.js";
 import { callContextStorage } from "./call-context.js";
 import type { CallContext } from "./call-context.js";
+import { publishCallEnd } from "./diagnostics.js";
+import type { ServerCallRecord } from "./diagnostics.js";
 import { hookName } from "./dispatcher.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { ServiceError } from "./errors.js";
@@ -72,6 +74,8 @@ export abstract class CallState extends AbortableCall {
   readonly context: CallContext;
   /** True while the call holds a concurrency slot. */
   holdsSlot = false;
+  /** The call's diagnostics message, when someone subscribed to the call channels as it started. */
+  protected diagnostics: ServerCallRecord | undefined;
   /** Why the request's args cannot be the handler's arguments (they were nil or a scalar). */
   protected readonly argsError: ServiceError | undefined;
   /** The handler's `this` from the lookup (object services); otherwise the context is. */
@@ -178,6 +182,7 @@ export abstract class CallState extends AbortableCall {
     // Closing ends the channel's heartbeat and aborts call.signal ("the call is over").
     this.channel.close();
     this.stopIteration();
+    if (this.diagnostics !== undefined) publishCallEnd(this.diagnostics, outcome);
     const hooks = this.dispatcher.hooks.onEnd;
     if (hooks.length === 0) return;
     const runHooks = async (): Promise<void> => {

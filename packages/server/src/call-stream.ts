@@ -4,6 +4,7 @@
 // server-call.ts.
 import { EventNames } from "@zrpc/wire";
 import { CallState } from "./call-state.js";
+import { publishCallItem } from "./diagnostics.js";
 import { ServiceError } from "./errors.js";
 import { pythonTypeName } from "./python.js";
 
@@ -77,6 +78,7 @@ export abstract class StreamingCall extends CallState {
         this.channel.send(EventNames.stream, value, this.replyHeader());
         if (!this.firstReplySent) this.clearDeadline();
         this.items += 1;
+        if (this.diagnostics !== undefined) publishCallItem(this.diagnostics, value, this.items);
         // A peer that grants credit generously (zerorpc-node floods _zpc_more) would otherwise
         // let one stream queue everything at once, ahead of every heartbeat: give the transport a
         // turn of the event loop now and then.

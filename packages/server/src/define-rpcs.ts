@@ -6,21 +6,14 @@ import { createMethodSpec, registry as defaultRegistry, isRegistry } from "./reg
 import type { Handler, RegisterOptions, Registry } from "./registry.js";
 import type { ArgsInput } from "./signature.js";
 import type { MethodTypes } from "./method-types.js";
+import type { ReturnOf, StreamItemOf } from "./stream-types.js";
 
-/**
- * The item type of a stream method whose function returns `TResult`: the result is awaited, then
- * an array gives its elements and an iterable or async iterable its items (`never` when the result
- * is none of these, so the function cannot be a stream).
- */
-export type StreamItemOf<TResult> = IterableItem<Awaited<TResult>>;
-
-type IterableItem<T> = T extends readonly (infer TItem)[]
-  ? TItem
-  : T extends AsyncIterable<infer TItem>
-    ? TItem
-    : T extends Iterable<infer TItem>
-      ? TItem
-      : never;
+/** True when `TFn` was registered with `stream: true` (see `StreamHandler` in stream-types.ts). */
+type IsDeclaredStream<TFn> = "~zrpc" extends keyof TFn
+  ? Exclude<TFn["~zrpc" & keyof TFn], undefined> extends { readonly streamItem: unknown }
+    ? true
+    : false
+  : false;
 
 /** True when a function returning `TResult` is taken for a generator function (a stream by default). */
 type ReturnsGenerator<TResult> = [TResult] extends [never]
@@ -55,10 +48,9 @@ export type StreamableName<TFns> = {
  * `TStream` and those returning a `Generator` / `AsyncGenerator` are streams, the others unary.
  */
 export type RpcsService<TFns, TStream extends PropertyKey = never> = {
-  readonly [K in keyof TFns]: RemoteMethod<TFns[K], K extends TStream ? true : ReturnsGenerator<ReturnOf<TFns[K]>>>;
+  readonly [K in keyof TFns]: RemoteMethod<TFns[K], K extends TStream ? true : IsDeclaredStream<TFns[K]> extends true ? true : ReturnsGenerator<ReturnOf<TFns[K]>>>;
 };
 
-type ReturnOf<TFn> = TFn extends (...args: never[]) => infer TResult ? TResult : never;
 
 /**
  * What {@link defineRpcs} returns: which methods it registered and where, and, in its type only,
@@ -188,7 +180,7 @@ type StaticNames<TClass, TKey extends "streams" | "notStreams"> = TClass extends
 type ObjectService<T, TStream, TNotStream> = {
   readonly [K in ObjectMethodName<T>]: RemoteMethod<
     T[K],
-    K extends TNotStream ? false : K extends TStream ? true : ReturnsGenerator<ReturnOf<T[K]>>
+    K extends TNotStream ? false : K extends TStream ? true : IsDeclaredStream<T[K]> extends true ? true : ReturnsGenerator<ReturnOf<T[K]>>
   >;
 };
 

@@ -11,7 +11,8 @@ export { createRegistry, registry, register, isRegistry } from "./registry.js";
 export type { Handler, MethodSpec, RegisterOptions, Registry } from "./registry.js";
 export type { Service, ServiceMethodsOptions } from "./service.js";
 export { defineRpcs } from "./define-rpcs.js";
-export type { DefineRpcsOptions, RemoteMethod, Rpcs, RpcsService, ServiceOf, StreamItemOf, StreamableName } from "./define-rpcs.js";
+export type { DefineRpcsOptions, RemoteMethod, Rpcs, RpcsService, ServiceOf, StreamableName } from "./define-rpcs.js";
+export type { StreamHandler, StreamItemOf } from "./stream-types.js";
 export { getCallContext } from "./call-context.js";
 export type { CallContext } from "./call-context.js";
 export { ServiceError, raise, RegistrationError, ShutdownError, CallCanceled, CallCancelled, DeadlineExceeded } from "./errors.js";
@@ -19,6 +20,9 @@ export type { RegistrationErrorReason } from "./errors.js";
 export type { CallOutcome, ErrorReply, ServerMiddleware } from "./middleware.js";
 export { processWarningLogger, createProcessWarningLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
+// node:diagnostics_channel events of every call (for APMs; see the README, "Diagnostics channels").
+export { SERVER_CALL_CHANNELS } from "./diagnostics.js";
+export type { ServerCallMessage } from "./diagnostics.js";
 
 // Symbols below are for library authors (middleware, tooling): argument introspection helpers.
 

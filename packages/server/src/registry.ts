@@ -4,6 +4,7 @@ import { processWide } from "./process-wide.js";
 import { argsFromInput, arityOf, parseArgs } from "./signature.js";
 import type { ArgsInput, ArgsSpec } from "./signature.js";
 import type { MethodTypes } from "./method-types.js";
+import type { StreamHandler } from "./stream-types.js";
 
 /**
  * Any handler. It receives the request's positional arguments as decoded wire values (see
@@ -34,8 +35,10 @@ export interface RegisterOptions {
   /** Where the registration comes from (a module path, ...), for duplicate-name errors. */
   readonly source?: string;
   /**
-   * TypeScript type texts of the arguments and the result (`{ args: ["number"], result: "Ticket" }`),
-   * sent in the `zrpc_types` key of `_zerorpc_inspect` for `zrpc types`.
+   * TypeScript type texts of the arguments and the result
+   * (`{ args: ["number"], result: "{ id: number; title: string; } | null" }`), sent in the
+   * `zrpc_types` key of `_zerorpc_inspect` for `zrpc types`. The module `zrpc types` writes
+   * declares no other types: write them structurally (a name such as `Ticket` becomes `unknown`).
    */
   readonly types?: MethodTypes;
 }
@@ -72,7 +75,12 @@ export interface Registry {
    * Adds `fn` as a method and returns `fn` unchanged, so it can wrap a declaration:
    * `export const add = register(function add(a, b) { return a + b; })`.
    * Throws {@link RegistrationError} for a missing, reserved (`_zerorpc_*`) or duplicate name.
+   *
+   * With `stream: true` the returned function's type says so ({@link StreamHandler}): a client
+   * typed from the module's exports sees an `AsyncIterable` of the items (the elements of an
+   * array result).
    */
+  register<TFn extends Handler>(fn: TFn, options: RegisterOptions & { readonly stream: true }): StreamHandler<TFn>;
   register<TFn extends Handler>(fn: TFn, options?: RegisterOptions): TFn;
   /** The method called `name`, if any. */
   get(name: string): MethodSpec | undefined;
@@ -147,6 +155,8 @@ class MethodRegistry implements Registry {
   readonly [REGISTRY_BRAND] = true;
   private readonly table = new Map<string, MethodSpec>();
 
+  register<TFn extends Handler>(fn: TFn, options: RegisterOptions & { readonly stream: true }): StreamHandler<TFn>;
+  register<TFn extends Handler>(fn: TFn, options?: RegisterOptions): TFn;
   register<TFn extends Handler>(fn: TFn, options: RegisterOptions = {}): TFn {
     const spec = createMethodSpec(fn, options);
     const existing = this.table.get(spec.name);
@@ -216,7 +226,10 @@ export const registry: Registry = processWide("zrpc.server.defaultRegistry", cre
 
 /**
  * Registers `fn` in the default {@link registry} and returns it; see {@link Registry.register}.
+ * With `stream: true` its type says so ({@link StreamHandler}), for clients typed from the module.
  */
+export function register<TFn extends Handler>(fn: TFn, options: RegisterOptions & { readonly stream: true }): StreamHandler<TFn>;
+export function register<TFn extends Handler>(fn: TFn, options?: RegisterOptions): TFn;
 export function register<TFn extends Handler>(fn: TFn, options?: RegisterOptions): TFn {
   return registry.register(fn, options);
 }

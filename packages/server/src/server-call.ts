@@ -8,6 +8,7 @@ import { EventNames } from "@zrpc/wire";
 import type { Event } from "@zrpc/wire";
 import { callContextStorage } from "./call-context.js";
 import { StreamingCall, generatorKind, isThenable } from "./call-stream.js";
+import { callDiagnostics, runCallStarted } from "./diagnostics.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { ServiceError } from "./errors.js";
 import { composeAround } from "./middleware.js";
@@ -27,7 +28,9 @@ export class ServerCall extends StreamingCall {
     if (this.isSettled) return;
     let running: Promise<void> | undefined;
     try {
-      running = this.dispatcher.asyncContext ? callContextStorage.run(this.context, this.runBound) : this.run();
+      const diagnostics = (this.diagnostics = callDiagnostics(this.context));
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- run with this call as `this` (no closure per call)
+      running = diagnostics === undefined ? this.runInContext() : runCallStarted(diagnostics, this.runInContext, this);
     } catch (error) {
       this.internalError(error);
       return;
@@ -36,6 +39,11 @@ export class ServerCall extends StreamingCall {
   }
 
   private readonly runBound = (): Promise<void> | undefined => this.run();
+
+  /** Runs the call, in its `AsyncLocalStorage` context when the server uses one. */
+  private runInContext(): Promise<void> | undefined {
+    return this.dispatcher.asyncContext ? callContextStorage.run(this.context, this.runBound) : this.run();
+  }
 
   private internalError(error: unknown): void {
     this.dispatcher.log.warn(`zrpc server: internal error in call ${this.context.method}`, error);
@@ -60,6 +68,11 @@ export class ServerCall extends StreamingCall {
     const kind = generatorKind(result);
     if (kind !== undefined) return this.fail(this.generatorError(result, kind));
     if (this.isSettled) return undefined;
+    return this.answerValue(spec, result);
+  }
+
+  /** Answers a unary call's value: at once when the request's own credit allows (no promise). */
+  private answerValue(spec: MethodSpec, result: unknown): Promise<void> | undefined {
     if (this.channel.credit > 0) {
       // The reply goes out on the request's own credit: nothing to wait for.
       try {
@@ -104,35 +117,97 @@ export class ServerCall extends StreamingCall {
     }
   }
 
-  private async runWithMiddleware(spec: MethodSpec | undefined): Promise<void> {
-    const { middleware } = this.dispatcher;
-    const call = this.context;
-    let result: unknown;
+  /**
+   * Runs the call through its middleware: the `beforeCall` hooks, the handler (inside the `around`
+   * chain when there is one), the `afterCall` hooks, then the reply. Hooks and the handler are
+   * called one after the other in the same tick while they return plain values; the first one that
+   * returns a thenable moves the rest onto the async path (raced against the call's abort), so
+   * synchronous middleware costs no promise. Never throws.
+   */
+  private runWithMiddleware(spec: MethodSpec | undefined): Promise<void> | undefined {
     try {
-      if (spec === undefined) {
-        // docs/protocol §6.2: the method name is the whole message.
-        throw new ServiceError("NameError", call.method);
-      }
-      for (const hook of middleware) {
-        if (hook.beforeCall === undefined) continue;
-        await this.race(Promise.resolve(hook.beforeCall(call)));
-        if (this.isSettled) return;
-      }
-      const inner = (): Promise<unknown> => this.race(this.invoke(spec));
-      result = this.dispatcher.hooks.around ? await this.race(composeAround(middleware, call, inner)) : await inner();
-      if (this.isSettled) return;
-      for (const hook of middleware) {
-        if (hook.afterCall === undefined) continue;
-        await this.race(Promise.resolve(hook.afterCall(call, spec.stream ? undefined : result)));
-        if (this.isSettled) return;
-      }
+      // docs/protocol §6.2: the method name is the whole message.
+      if (spec === undefined) throw new ServiceError("NameError", this.context.method);
+      return this.beforeHooks(spec, 0);
     } catch (error) {
-      // After a lost client or shutdown the outcome is already known and nothing may be sent.
-      if (this.isSettled) return;
-      await this.fail(error);
-      return;
+      return this.failUnlessSettled(error);
     }
-    await this.answer(spec, result);
+  }
+
+  /** After a lost client or shutdown the outcome is already known and nothing may be sent. */
+  private failUnlessSettled(error: unknown): Promise<void> | undefined {
+    return this.isSettled ? undefined : this.fail(error);
+  }
+
+  /** The `beforeCall` hooks from `index` on, then the handler. Throws what a hook throws. */
+  private beforeHooks(spec: MethodSpec, index: number): Promise<void> | undefined {
+    const { middleware } = this.dispatcher;
+    for (let i = index; i < middleware.length; i++) {
+      const hook = middleware[i]!;
+      if (hook.beforeCall === undefined) continue;
+      const done = hook.beforeCall(this.context);
+      if (isThenable(done)) return this.resume(done, () => this.beforeHooks(spec, i + 1));
+      if (this.isSettled) return undefined;
+    }
+    return this.handle(spec);
+  }
+
+  /** The handler, through the `around` chain if any, then the `afterCall` hooks. Throws what the handler throws. */
+  private handle(spec: MethodSpec): Promise<void> | undefined {
+    if (this.dispatcher.hooks.around) {
+      const inner = (): Promise<unknown> => this.innerResult(spec);
+      return this.resumeAfter(composeAround(this.dispatcher.middleware, this.context, inner), spec);
+    }
+    const raw = this.callHandler(spec);
+    if (spec.stream || isThenable(raw)) return this.resumeAfter(this.complete(spec, raw), spec);
+    const kind = generatorKind(raw);
+    if (kind !== undefined) throw this.generatorError(raw, kind);
+    if (this.isSettled) return undefined;
+    return this.afterHooks(spec, raw, 0);
+  }
+
+  /** The innermost step of the `around` chain: argument checks, then the handler, settled. */
+  private innerResult(spec: MethodSpec): Promise<unknown> {
+    const raw = this.callHandler(spec);
+    // A plain value is settled already: nothing to race.
+    if (!spec.stream && !isThenable(raw) && generatorKind(raw) === undefined) return Promise.resolve(raw);
+    return this.race(this.complete(spec, raw));
+  }
+
+  /** The `afterCall` hooks from `index` on, then the reply. Throws what a hook throws. */
+  private afterHooks(spec: MethodSpec, result: unknown, index: number): Promise<void> | undefined {
+    const { middleware } = this.dispatcher;
+    for (let i = index; i < middleware.length; i++) {
+      const hook = middleware[i]!;
+      if (hook.afterCall === undefined) continue;
+      const done = hook.afterCall(this.context, spec.stream ? undefined : result);
+      if (isThenable(done)) return this.resume(done, () => this.afterHooks(spec, result, i + 1));
+      if (this.isSettled) return undefined;
+    }
+    if (!spec.stream) return this.answerValue(spec, result);
+    return this.answer(spec, result);
+  }
+
+  /** Waits for a hook's thenable (raced against the call's abort), then goes on with `then`. */
+  private async resume(step: PromiseLike<unknown>, then: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await this.race(Promise.resolve(step));
+      if (this.isSettled) return;
+      await then();
+    } catch (error) {
+      await this.failUnlessSettled(error);
+    }
+  }
+
+  /** Waits for the handler's (or the `around` chain's) result, then runs the `afterCall` hooks. */
+  private async resumeAfter(pending: Promise<unknown>, spec: MethodSpec): Promise<void> {
+    try {
+      const result = await this.race(pending);
+      if (this.isSettled) return;
+      await this.afterHooks(spec, result, 0);
+    } catch (error) {
+      await this.failUnlessSettled(error);
+    }
   }
 
   /** Argument checks, then the handler: its raw return value (maybe a promise). */
@@ -159,10 +234,5 @@ export class ServerCall extends StreamingCall {
     }
     await this.stream(result);
     return undefined;
-  }
-
-  /** The innermost step of the around chain: argument checks, then the handler. */
-  private async invoke(spec: MethodSpec): Promise<unknown> {
-    return this.complete(spec, this.callHandler(spec));
   }
 }

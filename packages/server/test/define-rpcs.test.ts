@@ -2,7 +2,7 @@
 // they type (the expectTypeOf / @ts-expect-error lines are checked by `tsc --noEmit`, the package's
 // typecheck, which covers test/).
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { createRegistry, defineRpcs, registry, RegistrationError } from "../src/index.js";
+import { createRegistry, defineRpcs, register, registry, RegistrationError } from "../src/index.js";
 import type { CallContext, Rpcs, ServiceOf, StreamItemOf } from "../src/index.js";
 import { setup } from "./helpers.js";
 // Type-only, as a client module imports it: the fixture registers into the default registry when
@@ -191,6 +191,38 @@ describe("defineRpcs", () => {
     // Loading the fixture would have registered these in the default registry.
     expect(registry.has("fixture_echo")).toBe(false);
     expect(registry.has("fixture_letters")).toBe(false);
+  });
+
+  it("types register(fn, { stream: true }) as a stream of the result's items for a namespace of registrations", async () => {
+    const methods = createRegistry();
+    const letters = methods.register(
+      async function letters(word: string): Promise<string[]> {
+        return await Promise.resolve([...word]);
+      },
+      { stream: true },
+    );
+    const shout = methods.register(function shout(text: string): string[] {
+      return [text.toUpperCase()];
+    });
+    // Still the function, callable as it is; the stream item is in a type-only property.
+    expectTypeOf(letters).parameters.toEqualTypeOf<[word: string]>();
+    expectTypeOf(letters).returns.toEqualTypeOf<Promise<string[]>>();
+    expect(Object.keys(letters)).toEqual([]);
+    await expect(letters("ab")).resolves.toEqual(["a", "b"]);
+    expect(methods.get("letters")!.stream).toBe(true);
+    expect(shout("a")).toEqual(["A"]);
+    // As `import type * as rpcs` of a module exporting them gives it.
+    type Namespace = { letters: typeof letters; shout: typeof shout };
+    expectTypeOf<ServiceOf<Namespace>["letters"]>().toEqualTypeOf<(word: string) => AsyncIterable<string>>();
+    // Without stream: true an array result is one value.
+    expectTypeOf<ServiceOf<Namespace>["shout"]>().toEqualTypeOf<(text: string) => Promise<string[]>>();
+    // The default registry's register() has the same overloads (compiled, never run: it would register).
+    const viaDefault = (): void => {
+      const streamed = register(words, { stream: true });
+      expectTypeOf<ServiceOf<{ streamed: typeof streamed }>["streamed"]>().toEqualTypeOf<() => AsyncIterable<string>>();
+      expectTypeOf(streamed).toBeFunction();
+    };
+    expect(viaDefault).toBeTypeOf("function");
   });
 
   it("computes stream items", () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { LostRemote } from "@zrpc/channel";
 import { createRegistry, getCallContext, ShutdownError } from "../src/index.js";
 import type { CallContext, CallOutcome, Logger, ServerMiddleware } from "../src/index.js";
-import { deferred, setup } from "./helpers.js";
+import { deferred, flush, setup } from "./helpers.js";
 
 function recorder(name: string, log: string[]): ServerMiddleware {
   return {
@@ -217,6 +217,91 @@ describe("middleware effects", () => {
     expect(warnings.some((w) => w.includes("taskContext of broken"))).toBe(true);
     expect(warnings.some((w) => w.includes("inspectError of broken"))).toBe(true);
     expect((await client.call("add", [2, 2])).args).toEqual([4]);
+  });
+});
+
+describe("async hooks", () => {
+  it("waits for an async beforeCall before the handler and for an async afterCall before the reply", async () => {
+    const log: string[] = [];
+    const beforeGate = deferred<void>();
+    const afterGate = deferred<void>();
+    const registry = createRegistry();
+    registry.register(function add(a: number, b: number) {
+      log.push("handler");
+      return a + b;
+    });
+    const gated: ServerMiddleware = {
+      beforeCall: async () => {
+        log.push("before");
+        await beforeGate.promise;
+        log.push("before-done");
+      },
+      afterCall: async (_call, result) => {
+        log.push(`after ${String(result)}`);
+        await afterGate.promise;
+        log.push("after-done");
+      },
+    };
+    const { client } = setup(registry, { middleware: [gated] });
+    let answered = false;
+    const reply = client.call("add", [1, 2]).then((event) => {
+      answered = true;
+      return event;
+    });
+    await client.until(() => log.includes("before"));
+    await flush();
+    expect(log).toEqual(["before"]);
+    beforeGate.resolve();
+    await client.until(() => log.includes("after 3"));
+    await flush();
+    expect(log).toEqual(["before", "before-done", "handler", "after 3"]);
+    expect(answered).toBe(false);
+    afterGate.resolve();
+    expect((await reply).args).toEqual([3]);
+    expect(log.at(-1)).toBe("after-done");
+  });
+
+  it("an async beforeCall that rejects answers ERR and skips the handler", async () => {
+    const handler = vi.fn(() => 1);
+    const registry = createRegistry();
+    registry.register(handler, { name: "guarded", args: [] });
+    const deny: ServerMiddleware = {
+      beforeCall: () => Promise.reject(Object.assign(new Error("later, no"), { name: "PermissionError" })),
+    };
+    const { client } = setup(registry, { middleware: [deny] });
+    const reply = await client.call("guarded");
+    expect((reply.args as unknown[]).slice(0, 2)).toEqual(["PermissionError", "later, no"]);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it("an async afterCall that rejects turns OK into ERR; a later sync hook does not run", async () => {
+    const second = vi.fn();
+    const { client } = setup(service(), {
+      middleware: [{ afterCall: () => Promise.reject(new Error("audit failed")) }, { afterCall: second }],
+    });
+    const reply = await client.call("add", [1, 2]);
+    expect(reply.name).toBe("ERR");
+    expect((reply.args as unknown[]).slice(0, 2)).toEqual(["Error", "audit failed"]);
+    expect(second).not.toHaveBeenCalled();
+  });
+
+  it("runs sync hooks and a plain handler without waiting: mixed sync and async hooks keep their order", async () => {
+    const log: string[] = [];
+    const registry = createRegistry();
+    registry.register(function add(a: number, b: number) {
+      log.push("handler");
+      return a + b;
+    });
+    const { client } = setup(registry, {
+      middleware: [
+        { beforeCall: () => void log.push("b1") },
+        { beforeCall: () => Promise.resolve().then(() => void log.push("b2")) },
+        { beforeCall: () => void log.push("b3"), afterCall: () => Promise.resolve().then(() => void log.push("a1")) },
+        { afterCall: () => void log.push("a2") },
+      ],
+    });
+    expect((await client.call("add", [2, 2])).args).toEqual([4]);
+    expect(log).toEqual(["b1", "b2", "b3", "handler", "a1", "a2"]);
   });
 });
 

@@ -20,6 +20,15 @@ describe("watchConnections (transport-zeromq)", () => {
     expect(event.error!.message).toBe("connection refused or unreachable (ECONNREFUSED or similar; libzmq retrying)");
   });
 
+  it("a name that does not resolve: failed, the address did not resolve (ENOTFOUND), libzmq retrying", async () => {
+    const endpoint = "tcp://zrpc-no-such-host.invalid:4242";
+    const dealer = track(await connectDealer(endpoint, { linger: 0 }));
+    const event = await watchConnectionEvents(dealer).next(failed);
+    expect(event.endpoint).toBe(endpoint);
+    expect((event.error as NodeJS.ErrnoException).code).toBe("ENOTFOUND");
+    expect(event.error!.message).toBe("the address did not resolve (ENOTFOUND or similar; libzmq retrying)");
+  });
+
   it("a ZeroMQ peer: handshaking, connected, then disconnected when it goes away; a late listener gets the latest state", async () => {
     const router = await bindRouter(LOOPBACK, { linger: 0 });
     const endpoint = router.endpoints[0]!;

@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 import type { ConnectionEvent } from "@zrpc/channel";
 import type { ZmtpConnection } from "./connection.js";
 import type { Endpoint } from "./endpoint.js";
-import { ZmtpEndpointError, describeError } from "./errors.js";
+import { ZmtpEndpointError, ZmtpError, describeError } from "./errors.js";
 import type { ZmtpMonitorEvent } from "./options.js";
 import { SocketReader } from "./reader.js";
 
@@ -31,6 +31,16 @@ export interface ConnectorHost {
 }
 
 /**
+ * A connection that is up and on which the peer has sent no octet for this long is reported as a
+ * second `handshaking` event carrying an `error` (a ZMTP peer sends its greeting as soon as it
+ * accepts, without waiting for ours); the peer's first octets after that are reported as a plain
+ * `handshaking`. A client takes a connection whose peer is still silent when its connectTimeoutMs
+ * runs out for "not a ZeroMQ peer?" at once, instead of granting the handshake more time.
+ * @internal
+ */
+export const SILENT_PEER_MS = 500;
+
+/**
  * One endpoint passed to `connect`: keeps one connection to it, dialling again with exponential
  * back-off (and jitter) whenever dialling fails or the connection closes, until stopped.
  * @internal
@@ -46,6 +56,8 @@ export class Connector {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** A socket still connecting (before the TCP/IPC connection is up). */
   #dialing: Socket | undefined;
+  /** Until the peer of the current connection sends its first octets (see SILENT_PEER_MS). */
+  #silenceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(endpoint: string, target: Endpoint, host: ConnectorHost) {
     this.endpoint = endpoint;
@@ -56,10 +68,12 @@ export class Connector {
   /** The connection completed its handshake: the next failure starts the back-off over. */
   connected(): void {
     this.#attempt = 0;
+    this.#stopSilenceTimer();
   }
 
   /** The connection closed: dial again after the back-off. */
   connectionClosed(): void {
+    this.#stopSilenceTimer();
     this.connection = undefined;
     this.#scheduleRetry();
   }
@@ -67,6 +81,7 @@ export class Connector {
   /** No more dialling; a socket still connecting is dropped, an established connection is left alone. */
   halt(): void {
     this.#stopped = true;
+    this.#stopSilenceTimer();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#dialing?.destroy();
@@ -126,8 +141,34 @@ export class Connector {
         return;
       }
       host.connectionEvent({ endpoint: this.endpoint, state: "handshaking" });
+      this.#watchSilence(reader);
       this.connection = host.adopt(socket, this.endpoint, reader);
     });
+  }
+
+  /** Reports a peer that stays silent after the connection came up, and its first octets after that. */
+  #watchSilence(reader: SocketReader): void {
+    const host = this.#host;
+    const endpoint = this.endpoint;
+    let reported = false;
+    const timer = setTimeout(() => {
+      this.#silenceTimer = undefined;
+      if (this.#stopped || host.shuttingDown()) return;
+      reported = true;
+      const error = new ZmtpError("protocol", `not a ZeroMQ peer? it accepted the connection but has sent nothing in ${SILENT_PEER_MS} ms`, { endpoint });
+      host.connectionEvent({ endpoint, state: "handshaking", error });
+    }, SILENT_PEER_MS);
+    timer.unref();
+    this.#silenceTimer = timer;
+    reader.onFirstRead(() => {
+      if (this.#silenceTimer === timer) this.#stopSilenceTimer();
+      if (reported && !this.#stopped && !host.shuttingDown()) host.connectionEvent({ endpoint, state: "handshaking" });
+    });
+  }
+
+  #stopSilenceTimer(): void {
+    clearTimeout(this.#silenceTimer);
+    this.#silenceTimer = undefined;
   }
 
   #scheduleRetry(): void {

@@ -37,6 +37,7 @@ export class SocketReader {
   #slab: Buffer = Buffer.allocUnsafe(0);
   #offset = 0;
   #direct = false;
+  #onFirstRead: (() => void) | undefined;
 
   /** The value for `net.connect({ onread })`. */
   readonly onread = {
@@ -46,6 +47,14 @@ export class SocketReader {
       return true;
     },
   };
+
+  /**
+   * Calls `callback` once, when the first octets arrive (before they are handed on): a connector
+   * learns that the peer has started to talk (see Connector, the silent-peer report).
+   */
+  onFirstRead(callback: () => void): void {
+    this.#onFirstRead = callback;
+  }
 
   /** Starts feeding `target`, first with whatever arrived before. */
   attach(target: ReadTarget): void {
@@ -70,6 +79,11 @@ export class SocketReader {
   }
 
   #received(count: number, buffer: Uint8Array): void {
+    const first = this.#onFirstRead;
+    if (first !== undefined && count > 0) {
+      this.#onFirstRead = undefined;
+      first();
+    }
     if (this.#direct) {
       // Only ever handed out with a target attached.
       this.#target?.onDirectRead(count);

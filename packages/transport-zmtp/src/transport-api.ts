@@ -73,8 +73,12 @@ export interface ZmtpTransport extends Transport {
    * (a system error such as `ECONNREFUSED` or `ENOTFOUND`, or a `ZmtpError` of code `"protocol"`
    * whose message starts with "not a ZeroMQ peer" when the listener answered something else than
    * a ZMTP greeting, closed the connection before greeting, or sent nothing within
-   * `handshakeTimeout`), and `disconnected`; at once the latest event of each endpoint. Returns
-   * the function that removes the listener.
+   * `handshakeTimeout`), and `disconnected`; at once the latest event of each endpoint. A
+   * connection whose peer has sent no octet 500 ms after it came up gets a second `handshaking`
+   * whose `error` says so ("not a ZeroMQ peer? ... has sent nothing"; the connection stays up),
+   * and a plain `handshaking` again when the peer's first octets arrive: a ZMTP peer greets as
+   * soon as it accepts, so a client may give up on a silent one sooner than on a slow handshake.
+   * Returns the function that removes the listener.
    */
   watchConnections(listener: (event: ConnectionEvent) => void): () => void;
 }
