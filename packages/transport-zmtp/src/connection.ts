@@ -193,8 +193,7 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
     });
     socket.on("close", () => this.#onSocketClose());
     const curve = this.#curve;
-    socket.write(curve === undefined ? GREETING : encodeGreeting("CURVE", curve.server));
-    curve?.prepare();
+    socket.write(curve === undefined ? GREETING : curve.opening());
     if (this.#options.handshakeTimeout > 0) {
       this.#handshakeTimer = setTimeout(() => {
         this.destroy(

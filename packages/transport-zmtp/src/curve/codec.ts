@@ -31,6 +31,8 @@ export class CurveCodec {
   #peerHigh: number;
   #peerLow: number;
   readonly #counter = new Uint8Array(8);
+  /** The short nonce of the MESSAGE being opened (copied here: no view of the command per frame). */
+  readonly #peerCounter = new Uint8Array(8);
 
   /**
    * @param key - the connection's beforenm key (short-term keys)
@@ -50,6 +52,12 @@ export class CurveCodec {
       this.#peerHigh = view.readUInt32BE(0);
       this.#peerLow = view.readUInt32BE(4);
     }
+  }
+
+  /** Sets the peer's last short nonce to the 8-octet `counter` (the client, from the server's READY). */
+  peerNonceFrom(counter: Uint8Array): void {
+    this.#peerHigh = (((counter[0] as number) << 24) | ((counter[1] as number) << 16) | ((counter[2] as number) << 8) | (counter[3] as number)) >>> 0;
+    this.#peerLow = (((counter[4] as number) << 24) | ((counter[5] as number) << 16) | ((counter[6] as number) << 8) | (counter[7] as number)) >>> 0;
   }
 
   /** Seals queued entries, in order, into MESSAGE commands: the buffers to write (one). */
@@ -128,17 +136,22 @@ export class CurveCodec {
   }
 
   /**
-   * Opens the data of a MESSAGE command (after its name): the plaintext, flags octet first, or a
-   * reason when the command is malformed, its nonce does not increase, or its box does not open.
+   * Opens the data of a MESSAGE command (after its name), starting at `at` of `data`: the
+   * plaintext, flags octet first, or a reason when the command is malformed, its nonce does not
+   * increase, or its box does not open.
    */
-  open(data: Uint8Array): Uint8Array | string {
-    if (data.byteLength < 8 + BOX_OVERHEAD + 1) return `MESSAGE command of ${data.byteLength} octets is too short`;
-    const high = (((data[0] as number) << 24) | ((data[1] as number) << 16) | ((data[2] as number) << 8) | (data[3] as number)) >>> 0;
-    const low = (((data[4] as number) << 24) | ((data[5] as number) << 16) | ((data[6] as number) << 8) | (data[7] as number)) >>> 0;
+  open(data: Uint8Array, at = 0): Uint8Array | string {
+    const size = data.byteLength - at;
+    if (size < 8 + BOX_OVERHEAD + 1) return `MESSAGE command of ${size} octets is too short`;
+    const high = (((data[at] as number) << 24) | ((data[at + 1] as number) << 16) | ((data[at + 2] as number) << 8) | (data[at + 3] as number)) >>> 0;
+    const low = (((data[at + 4] as number) << 24) | ((data[at + 5] as number) << 16) | ((data[at + 6] as number) << 8) | (data[at + 7] as number)) >>> 0;
     if (high < this.#peerHigh || (high === this.#peerHigh && low <= this.#peerLow)) {
       return "MESSAGE short nonce did not increase (replayed or reordered command)";
     }
-    const plain = this.#receive.open(data.subarray(8), data.subarray(0, 8));
+    const counter = this.#peerCounter;
+    for (let i = 0; i < 8; i++) counter[i] = data[at + i] as number;
+    // One view of the box (tag and ciphertext); the plaintext is the one buffer allocated per frame.
+    const plain = this.#receive.open(new Uint8Array(data.buffer, data.byteOffset + at + 8, size - 8), counter);
     if (plain === undefined) return "MESSAGE box did not authenticate (corrupted or forged)";
     this.#peerHigh = high;
     this.#peerLow = low;

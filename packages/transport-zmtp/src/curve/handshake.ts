@@ -8,17 +8,19 @@
 //                                      <---  READY    box[metadata](S'->C')   (or ERROR)
 //
 // The vouch is box[C' + S](C->S'): the client's long-term key C speaks for its short-term C'.
-// The cookie is box[C' + s'](K) under the server's rotating cookie key K, so the server holds no
-// short-term secret between WELCOME and INITIATE.
+// The cookie is box[C' + s'](K) under the server's rotating cookie key K. RFC 26 has it so that a
+// server may forget s' after WELCOME; this one keeps its S' pair for the connection until the
+// INITIATE, as libzmq does, and the cookie must still hold that s' (see CurveServerHandshake).
 
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { z85Encode } from "@zrpc/channel";
 import { encodeCommand } from "../protocol.js";
 import { BOX_OVERHEAD, boxKey, nonce, open, seal } from "./box.js";
 import { CurveCodec } from "./codec.js";
 import type { CurveClientConfig, CurveServerConfig } from "./options.js";
-import { x25519 } from "./x25519.js";
+import { concat, counterBytes } from "./hello.js";
+import { longTermKey, transientKeyPair } from "./x25519.js";
 
 /** Body sizes (after the command name) fixed by RFC 26. */
 const HELLO_DATA = 2 + 72 + 32 + 8 + BOX_OVERHEAD + 64;
@@ -59,7 +61,13 @@ export interface HandshakeHost {
 
 /** A CURVE handshake in progress. @internal */
 export interface CurveHandshake {
-  /** The greeting exchange is over: the client sends its HELLO. */
+  /**
+   * The client's HELLO, to go out with our greeting (it depends on nothing in the server's), or
+   * undefined (a server; a client that cannot make one, which {@link start} then reports). Once
+   * given, {@link start} does not send it again.
+   */
+  early?(): Buffer | undefined;
+  /** The greeting exchange is over: the client sends its HELLO (unless it went out with the greeting). */
   start(): void;
   /** A command arrived during the handshake. */
   onCommand(name: string, data: Uint8Array): void;
@@ -67,19 +75,8 @@ export interface CurveHandshake {
   closedEarly(): HandshakeFailure;
 }
 
-function counterBytes(value: number): Uint8Array {
-  const out = Buffer.alloc(8);
-  out.writeUInt32BE(Math.floor(value / 0x1_0000_0000), 0);
-  out.writeUInt32BE(value >>> 0, 4);
-  return out;
-}
-
 function readCounter(bytes: Uint8Array): bigint {
   return Buffer.from(bytes.buffer, bytes.byteOffset, 8).readBigUInt64BE(0);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  return Buffer.concat(parts);
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -97,33 +94,49 @@ function protocol(message: string, reply?: string): HandshakeFailure {
 }
 
 /**
- * The client side: sends HELLO, answers WELCOME with INITIATE, completes on READY.
+ * The client side: sends HELLO, answers WELCOME with INITIATE, completes on READY. Its HELLO is
+ * the one its socket made ahead (`ClientHellos` in hello.ts), or made when the handshake is created
+ * (before our greeting goes out: the HELLO goes with it).
  * @internal
  */
 export class CurveClientHandshake implements CurveHandshake {
   readonly #host: HandshakeHost;
   readonly #config: CurveClientConfig;
   #state: "idle" | "welcome" | "ready" | "done" = "idle";
-  /** Our short-term key pair (C', c'). */
-  readonly #short = x25519().keyPair();
+  /** Our short-term key pair (C', c'), this connection's alone. */
+  readonly #short: { publicKey: Uint8Array; secretKey: Uint8Array };
   /** The beforenm key of c' and S' (after WELCOME). */
   #key: Uint8Array | undefined;
-  /** The beforenm key of c' and S (HELLO and WELCOME boxes). */
-  #helloKey: Uint8Array | undefined;
+  /** The beforenm key of c' and S (HELLO and WELCOME boxes); undefined when S is not a usable key. */
+  readonly #helloKey: Uint8Array | undefined;
+  /** The HELLO command. */
+  readonly #hello: Buffer | undefined;
+  /** The MESSAGE codec, made while READY is on its way. */
+  #codec: CurveCodec | undefined;
 
   constructor(host: HandshakeHost, config: CurveClientConfig) {
     this.#host = host;
     this.#config = config;
+    const hello = config.hellos.take();
+    this.#short = hello.short;
+    this.#helloKey = hello.helloKey;
+    this.#hello = hello.hello;
+  }
+
+  early(): Buffer | undefined {
+    if (this.#state !== "idle" || this.#hello === undefined) return undefined;
+    this.#state = "welcome";
+    return this.#hello;
   }
 
   start(): void {
-    const counter = counterBytes(1);
-    const helloKey = boxKey(this.#short.secretKey, this.#config.serverKey);
-    this.#helloKey = helloKey;
-    const box = seal(helloKey, nonce("CurveZMQHELLO---", counter), new Uint8Array(64));
-    const data = concat(Uint8Array.of(1, 0), new Uint8Array(72), this.#short.publicKey, counter, box);
+    if (this.#state !== "idle") return;
+    if (this.#hello === undefined) {
+      this.#host.fail(protocol("CURVE handshake: curve.serverKey is not a usable Curve25519 public key (a low-order point)"));
+      return;
+    }
     this.#state = "welcome";
-    this.#host.send(encodeCommand("HELLO", data));
+    this.#host.send(this.#hello);
   }
 
   onCommand(name: string, data: Uint8Array): void {
@@ -160,6 +173,7 @@ export class CurveClientHandshake implements CurveHandshake {
     let key: Uint8Array;
     let vouchKey: Uint8Array;
     try {
+      // S' is imported once (cached for this array) for both.
       key = boxKey(this.#short.secretKey, serverShort);
       vouchKey = boxKey(config.secretKey, serverShort);
     } catch (error) {
@@ -173,6 +187,8 @@ export class CurveClientHandshake implements CurveHandshake {
     const box = seal(key, nonce("CurveZMQINITIATE", counter), concat(config.publicKey, vouchNonce, vouch, this.#host.metadata));
     this.#state = "ready";
     this.#host.send(encodeCommand("INITIATE", concat(cookie, counter, box)));
+    // While the server checks the INITIATE: the MESSAGE boxes (their subkeys) of this connection.
+    if (!this.#host.closed) this.#codec = new CurveCodec(key, true, 3, 0);
   }
 
   #onReady(data: Uint8Array): void {
@@ -194,7 +210,11 @@ export class CurveClientHandshake implements CurveHandshake {
       return;
     }
     this.#state = "done";
-    this.#host.done(new CurveCodec(key, true, 3, counter), plain);
+    const codec = this.#codec ?? new CurveCodec(key, true, 3, 0);
+    this.#codec = undefined;
+    // MESSAGE nonces of the server continue after its READY's.
+    codec.peerNonceFrom(counter);
+    this.#host.done(codec, plain);
   }
 
   closedEarly(): HandshakeFailure {
@@ -219,6 +239,14 @@ export class CurveServerHandshake implements CurveHandshake {
   #helloNonce = 0n;
   /** The nonce of the cookie our WELCOME carried (public): a cookie recorded on another connection is refused. */
   #cookieNonce: Uint8Array | undefined;
+  /**
+   * Our short-term pair (S', s') of this connection. RFC 26 lets a server forget it after WELCOME
+   * (the cookie brings s' back); this one keeps it, as libzmq does, so that the INITIATE needs no
+   * import of s' and the key of s' and C' is ready: the cookie must still open and hold C' and s'.
+   */
+  #short: { publicKey: Uint8Array; secretKey: Uint8Array } | undefined;
+  /** The beforenm key of s' and C', computed once WELCOME is sent. */
+  #key: Uint8Array | undefined;
 
   constructor(host: HandshakeHost, config: CurveServerConfig) {
     this.#host = host;
@@ -270,8 +298,9 @@ export class CurveServerHandshake implements CurveHandshake {
     }
     this.#clientShort = clientShort;
     this.#helloNonce = readCounter(counter);
-    // A fresh short-term pair for this client; its secret travels inside the cookie only.
-    const short = this.#config.shortKeys.take();
+    // A fresh short-term pair for this client (made ahead); its secret travels in the cookie.
+    const short = transientKeyPair();
+    this.#short = short;
     const cookieNonce = randomBytes(16);
     this.#cookieNonce = cookieNonce;
     const cookieBox = seal(this.#config.cookies.current(), nonce("COOKIE--", cookieNonce), concat(clientShort, short.secretKey));
@@ -279,6 +308,9 @@ export class CurveServerHandshake implements CurveHandshake {
     const box = seal(helloKey, nonce("WELCOME-", welcomeNonce), concat(short.publicKey, cookieNonce, cookieBox));
     this.#state = "initiate";
     this.#host.send(encodeCommand("WELCOME", concat(welcomeNonce, box)));
+    // While the client answers: the key of its INITIATE and of the MESSAGE boxes (C' is valid:
+    // the HELLO key above was computed with it).
+    if (!this.#host.closed) this.#key = boxKey(short.secretKey, clientShort);
   }
 
   /** The short-term secret s' inside a cookie, when the cookie opens with a current key and names C'. */
@@ -287,7 +319,11 @@ export class CurveServerHandshake implements CurveHandshake {
     const cookieNonce = nonce("COOKIE--", cookie.subarray(0, 16));
     for (const key of this.#config.cookies.candidates()) {
       const plain = open(key, cookieNonce, cookie.subarray(16));
-      if (plain !== undefined) return same(plain.subarray(0, 32), this.#clientShort as Uint8Array) ? plain.subarray(32, 64) : undefined;
+      if (plain === undefined) continue;
+      const short = this.#short as { secretKey: Uint8Array };
+      const secret = plain.subarray(32, 64);
+      // The cookie names this connection's C' and holds the s' we made for it; s' is then ours.
+      return same(plain.subarray(0, 32), this.#clientShort as Uint8Array) && timingSafeEqual(secret, short.secretKey) ? short.secretKey : undefined;
     }
     return undefined;
   }
@@ -310,15 +346,16 @@ export class CurveServerHandshake implements CurveHandshake {
       return;
     }
     const clientShort = this.#clientShort as Uint8Array;
-    const key = boxKey(serverShortSecret, clientShort);
+    const key = this.#key ?? boxKey(serverShortSecret, clientShort);
     const plain = open(key, nonce("CurveZMQINITIATE", counter), data.subarray(COOKIE_SIZE + 8));
     if (plain === undefined) {
       host.fail(protocol("CURVE handshake: the INITIATE box did not open", "invalid INITIATE"));
       return;
     }
-    const clientKey = Uint8Array.from(plain.subarray(0, 32));
+    const clientKey = longTermKey(plain.subarray(0, 32));
     let vouchKey: Uint8Array;
     try {
+      // The client's key is long-term: its imported form is kept for its next connections.
       vouchKey = boxKey(serverShortSecret, clientKey);
     } catch (error) {
       host.fail({ ...protocol("CURVE handshake: INITIATE carries an invalid client key", "invalid INITIATE"), error: error as Error });

@@ -2,7 +2,8 @@
 
 import { randomBytes } from "node:crypto";
 import { type CurveClientIdentity, type CurveOptions, curveKeyBytes, isCurveClientOptions, z85Encode } from "@zrpc/channel";
-import { x25519 } from "./x25519.js";
+import { ClientHellos } from "./hello.js";
+import { prepareTransientKeys, x25519 } from "./x25519.js";
 
 /** How long a cookie key is used for new WELCOMEs; INITIATEs are accepted with it for as long again. */
 const COOKIE_KEY_LIFETIME_MS = 60_000;
@@ -36,30 +37,6 @@ export class CookieKeys {
   }
 }
 
-/**
- * The server's short-term key pairs: one is made ahead, after each use, so that a HELLO does not
- * wait for key generation.
- * @internal
- */
-export class ShortKeys {
-  #spare: { publicKey: Uint8Array; secretKey: Uint8Array } | undefined;
-  #refilling = false;
-
-  /** A fresh key pair (never handed out twice). */
-  take(): { publicKey: Uint8Array; secretKey: Uint8Array } {
-    const pair = this.#spare ?? x25519().keyPair();
-    this.#spare = undefined;
-    if (!this.#refilling) {
-      this.#refilling = true;
-      setImmediate(() => {
-        this.#refilling = false;
-        this.#spare ??= x25519().keyPair();
-      }).unref();
-    }
-    return pair;
-  }
-}
-
 /** A CURVE server socket's keys and authentication. @internal */
 export interface CurveServerConfig {
   readonly role: "server";
@@ -69,7 +46,6 @@ export interface CurveServerConfig {
   readonly allowed: ((publicKey: string, address: string) => boolean) | undefined;
   readonly authorize: ((client: CurveClientIdentity) => boolean | Promise<boolean>) | undefined;
   readonly cookies: CookieKeys;
-  readonly shortKeys: ShortKeys;
 }
 
 /** A CURVE client socket's keys. @internal */
@@ -78,6 +54,8 @@ export interface CurveClientConfig {
   readonly serverKey: Uint8Array;
   readonly publicKey: Uint8Array;
   readonly secretKey: Uint8Array;
+  /** Its HELLOs (transient pairs), made ahead. */
+  readonly hellos: ClientHellos;
 }
 
 /** @internal */
@@ -98,6 +76,13 @@ function allowedOption(value: unknown): CurveServerConfig["allowed"] {
   return (publicKey) => keys.has(publicKey);
 }
 
+function clientConfig(serverKey: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): CurveClientConfig {
+  const hellos = new ClientHellos(serverKey);
+  // The first connection's HELLO is made ahead, once the code creating the socket has run.
+  hellos.prepareFirst();
+  return { role: "client", serverKey, publicKey, secretKey, hellos };
+}
+
 /**
  * Checks `curve` and resolves it to raw keys: a client without keys gets a fresh pair (per
  * socket); a server's public key is derived from its secret key, or checked against it.
@@ -114,14 +99,14 @@ export function resolveCurve(curve: CurveOptions | undefined): CurveConfig | und
     }
     if (curve.secretKey === undefined) {
       const pair = impl.keyPair();
-      return { role: "client", serverKey, publicKey: pair.publicKey, secretKey: pair.secretKey };
+      return clientConfig(serverKey, pair.publicKey, pair.secretKey);
     }
     const secretKey = curveKeyBytes("curve.secretKey", curve.secretKey);
     const publicKey = curveKeyBytes("curve.publicKey", curve.publicKey);
     if (!Buffer.from(impl.publicKey(secretKey)).equals(publicKey)) {
       throw new TypeError("curve.publicKey is not the public key of curve.secretKey");
     }
-    return { role: "client", serverKey, publicKey, secretKey };
+    return clientConfig(serverKey, publicKey, secretKey);
   }
   const server = curve as { secretKey?: unknown; publicKey?: unknown; allowedClientKeys?: unknown; authorize?: unknown };
   if (server.secretKey === undefined) throw new TypeError("curve needs serverKey (a CURVE client) or secretKey (a CURVE server)");
@@ -131,6 +116,8 @@ export function resolveCurve(curve: CurveOptions | undefined): CurveConfig | und
     throw new TypeError("curve.publicKey is not the public key of curve.secretKey");
   }
   if (server.authorize !== undefined && typeof server.authorize !== "function") throw new TypeError("curve.authorize must be a function");
+  // The first connection's transient key pair is made ahead, in the event loop's next idle turn.
+  prepareTransientKeys();
   return {
     role: "server",
     publicKey,
@@ -138,6 +125,5 @@ export function resolveCurve(curve: CurveOptions | undefined): CurveConfig | und
     allowed: allowedOption(server.allowedClientKeys),
     authorize: server.authorize as CurveServerConfig["authorize"],
     cookies: new CookieKeys(),
-    shortKeys: new ShortKeys(),
   };
 }

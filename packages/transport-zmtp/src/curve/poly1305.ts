@@ -2,7 +2,8 @@
 // so every product and sum stays exact in doubles; the block function is unrolled (generated
 // from the limb-product table: d_i = sum of h_j * r_(i-j), with 5 * r for the wrapped terms). One reusable state per direction instead of
 // @noble/ciphers' one-shot object (whose setup, copies and wiping cost more than the arithmetic
-// for small frames). Checked against @noble/ciphers in test/curve-keys.test.ts.
+// for small frames). Checked against @noble/ciphers in test/curve-keys.test.ts. MessageBox uses it
+// only where the runtime lacks WebAssembly SIMD; elsewhere wasm-box.ts does this work.
 
 const MASK13 = 0x1fff;
 

@@ -2,7 +2,8 @@
 // for the MESSAGE boxes. Written here rather than calling @noble/ciphers' salsa20 per frame: that
 // general entry point copies and checks its key and nonce on every call, which cost more than the
 // cipher itself for the small frames zerorpc sends (about 2 µs against 0.3 µs for a 64-byte block
-// here). Checked against @noble/ciphers' xsalsa20poly1305 in test/curve-keys.test.ts.
+// here). Checked against @noble/ciphers' xsalsa20poly1305 in test/curve-keys.test.ts. MessageBox
+// uses it only where the runtime lacks WebAssembly SIMD; elsewhere wasm-box.ts does this work.
 
 const SIGMA0 = 0x61707865;
 const SIGMA1 = 0x3320646e;
