@@ -34,6 +34,8 @@ export function describeBytes(bytes: Uint8Array): string {
 export function handshakeFailure(connection: ZmtpConnection, error: Error | undefined): Error {
   const endpoint = connection.endpoint;
   const first = connection.firstBytes;
+  // A CURVE client that sent its HELLO with its greeting: its session says what the close means.
+  if (connection.greeting === undefined && first.byteLength === 0 && connection.curveHelloSent && error !== undefined) return error;
   if (connection.greeting === undefined && (first.byteLength === 0 || first[0] !== 0xff)) {
     let what: string;
     if (first.byteLength > 0) {

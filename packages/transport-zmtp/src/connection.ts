@@ -396,6 +396,11 @@ export class ZmtpConnection implements DecoderSink, ReadTarget {
     this.#decoder.push(chunk);
   }
 
+  /** A CURVE client whose HELLO went out with its greeting (the peer may close on reading it). */
+  get curveHelloSent(): boolean {
+    return this.#curve?.helloSent ?? false;
+  }
+
   /**
    * The first octets the peer sent before its greeting was complete (at most 32), to say what a
    * peer that is not a ZeroMQ peer answered.

@@ -56,6 +56,8 @@ export class CurveSession implements HandshakeHost {
   readonly #maxFrames: number;
   #handshake: CurveHandshake | undefined;
   #codec: CurveCodec | undefined;
+  /** Our HELLO went out with our greeting (a client), before the peer's greeting was read. */
+  #helloSent = false;
   /** Set once a failure was reported (the close that follows adds nothing). */
   failure: HandshakeFailure | undefined;
   #frames: Uint8Array[] = [];
@@ -115,7 +117,9 @@ export class CurveSession implements HandshakeHost {
     const greeting = encodeGreeting("CURVE", this.server);
     this.prepare();
     const hello = (this.#handshake as CurveHandshake).early?.();
-    return hello === undefined ? greeting : Buffer.concat([greeting, hello]);
+    if (hello === undefined) return greeting;
+    this.#helloSent = true;
+    return Buffer.concat([greeting, hello]);
   }
 
   /** Creates the handshake (a client's short-term key pair, its HELLO). */
@@ -130,9 +134,23 @@ export class CurveSession implements HandshakeHost {
   }
 
   /** What to report when the connection closed before the handshake completed (undefined: reported already). */
+  /** Our HELLO went out with our greeting, before the peer's greeting was read. */
+  get helloSent(): boolean {
+    return this.#helloSent;
+  }
+
   closedEarly(greeted: boolean): HandshakeFailure | undefined {
     if (this.failure !== undefined || this.#codec !== undefined) return undefined;
     if (this.#handshake !== undefined && greeted) return this.#handshake.closedEarly();
+    if (!greeted && this.#helloSent) {
+      // libzmq reads our greeting and HELLO in one go; when the HELLO box does not open (another
+      // server key) it closes at once, and the kernel may drop its greeting unsent (RST).
+      return {
+        kind: "protocol",
+        message:
+          "CURVE handshake: the peer closed the connection after our HELLO without completing its ZMTP greeting: a libzmq CURVE server does this when curve.serverKey is not its public key (otherwise the peer is not a ZeroMQ CURVE server)",
+      };
+    }
     return { kind: "other", message: greeted ? "CURVE handshake broke off" : "the peer closed the connection before its ZMTP greeting" };
   }
 
