@@ -1,4 +1,6 @@
-// The zrpc end-to-end benchmark: every stack (limit, zrpc-zeromq, zrpc-zmtp) on every workload,
+// The zrpc end-to-end benchmark (one file over 600 lines on purpose: the argument parsing, the
+// round loop and the target table read one set of stack and workload names; the stacks' own code
+// lives in stacks.ts, otel.ts, runtimes.ts, limit.ts): every stack (limit, zrpc-zeromq, zrpc-zmtp) on every workload,
 // server and client in separate processes (fresh ones for each measurement), several rounds in
 // alternating stack order, medians. Writes results/latest.json and prints a Markdown table.
 //
